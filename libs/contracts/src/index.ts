@@ -1,0 +1,3 @@
+export * from './lib/services';
+export * from './lib/http';
+export * from './lib/messaging';

@@ -1,0 +1,7 @@
+export { bootstrap, createApp, type AppOptions } from './lib/bootstrap';
+export { baseConfigSchema, validateWith } from './lib/config';
+export { HealthModule } from './lib/health.module';
+export { HttpErrorFilter, toErrorBody } from './lib/http-error.filter';
+export { LoggingModule } from './lib/logging.module';
+export { migrate, PG_POOL, PostgresModule, type PostgresOptions } from './lib/postgres.module';
+export { REDIS, RedisModule } from './lib/redis.module';

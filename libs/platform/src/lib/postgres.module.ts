@@ -1,0 +1,72 @@
+import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { runner } from 'node-pg-migrate';
+import { Pool } from 'pg';
+
+/** Injection token of the service's `pg.Pool`. */
+export const PG_POOL = Symbol('PG_POOL');
+
+/** Where a service keeps its tables, and the folder of its SQL migrations. */
+export interface PostgresOptions {
+  schema: string;
+  migrationsDir: string;
+}
+
+/** Runs the pending SQL migrations of one schema (node-pg-migrate, with its advisory lock). */
+export async function migrate(pool: Pool, { schema, migrationsDir }: PostgresOptions): Promise<void> {
+  const client = await pool.connect();
+  const logger = new Logger('migrations');
+  try {
+    await runner({
+      dbClient: client,
+      dir: migrationsDir,
+      direction: 'up',
+      schema,
+      createSchema: true,
+      migrationsTable: 'migrations',
+      checkOrder: true,
+      logger: { debug: () => undefined, info: (m) => logger.log(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
+    });
+  } finally {
+    client.release();
+  }
+}
+
+@Injectable()
+class PoolCloser implements OnApplicationShutdown {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  onApplicationShutdown() {
+    return this.pool.end();
+  }
+}
+
+/**
+ * Provides PG_POOL on the service's own schema (DATABASE_URL, search_path = schema), after its
+ * migrations have run. Services share a database server but never each other's tables.
+ */
+@Module({})
+export class PostgresModule {
+  static forRoot(options: PostgresOptions): DynamicModule {
+    return {
+      module: PostgresModule,
+      global: true,
+      providers: [
+        {
+          provide: PG_POOL,
+          inject: [ConfigService],
+          useFactory: async (config: ConfigService) => {
+            const pool = new Pool({
+              connectionString: config.getOrThrow<string>('DATABASE_URL'),
+              options: `-c search_path=${options.schema}`,
+              max: config.get<number>('PG_POOL_SIZE') ?? 10,
+            });
+            await migrate(pool, options);
+            return pool;
+          },
+        },
+        PoolCloser,
+      ],
+      exports: [PG_POOL],
+    };
+  }
+}

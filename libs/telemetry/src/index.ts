@@ -1,0 +1,3 @@
+export { startTelemetry } from './lib/sdk';
+export { instrumentations, isHealthCheck } from './lib/instrumentations';
+export { RedactingSpanProcessor, redactValue, REDACTED } from './lib/redaction';

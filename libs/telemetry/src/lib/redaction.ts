@@ -1,0 +1,49 @@
+import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+
+export const REDACTED = '[REDACTED]';
+
+/** Attribute keys whose value is a secret whatever it looks like. */
+const SECRET_KEY = /pass(word)?|secret|token|authorization|cookie|api[-_.]?key|card[-_.]?number|cvc|cvv|pan\b/i;
+/** Values that look like a secret wherever they appear: card numbers and bearer tokens. */
+const SECRET_VALUE = [/\b(?:\d[ -]?){12,18}\d\b/g, /\bBearer\s+[A-Za-z0-9._~+/=-]+/gi];
+
+/** Returns the value with every secret-looking part replaced, or the same value if it has none. */
+export function redactValue(key: string, value: AttributeValue): AttributeValue {
+  if (SECRET_KEY.test(key)) return REDACTED;
+  if (typeof value !== 'string') return value;
+  return SECRET_VALUE.reduce((v, pattern) => v.replace(pattern, REDACTED), value);
+}
+
+function redactAttributes(attributes: Attributes, set: (key: string, value: AttributeValue) => void) {
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value === undefined) continue;
+    const clean = redactValue(key, value);
+    if (clean !== value) set(key, clean);
+  }
+}
+
+/**
+ * Removes secrets (passwords, tokens, Authorization headers, card numbers, CVCs) from span and
+ * event attributes before a span is exported. It runs while the span is ending, when its
+ * attributes can still be changed; the Collector's redaction processor is the second line.
+ */
+export class RedactingSpanProcessor implements SpanProcessor {
+  onStart(): void {}
+
+  onEnding(span: Span): void {
+    redactAttributes(span.attributes, (key, value) => span.setAttribute(key, value));
+    for (const event of span.events) {
+      // Event attributes are plain objects once recorded; nothing else holds them yet.
+      if (event.attributes) redactAttributes(event.attributes, (key, value) => ((event.attributes as Attributes)[key] = value));
+    }
+  }
+
+  onEnd(_span: ReadableSpan): void {}
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
