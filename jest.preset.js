@@ -5,4 +5,5 @@ module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }] },
   moduleFileExtensions: ['ts', 'js'],
+  reporters: ['default', require.resolve('./tools/jest-results-reporter.js')],
 };

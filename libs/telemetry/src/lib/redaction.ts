@@ -1,5 +1,5 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 
 export const REDACTED = '[REDACTED]';
 
@@ -29,7 +29,9 @@ function redactAttributes(attributes: Attributes, set: (key: string, value: Attr
  * attributes can still be changed; the Collector's redaction processor is the second line.
  */
 export class RedactingSpanProcessor implements SpanProcessor {
-  onStart(): void {}
+  onStart(): void {
+    // attributes set later would be missed here; onEnding sees them all
+  }
 
   onEnding(span: Span): void {
     redactAttributes(span.attributes, (key, value) => span.setAttribute(key, value));
@@ -39,7 +41,9 @@ export class RedactingSpanProcessor implements SpanProcessor {
     }
   }
 
-  onEnd(_span: ReadableSpan): void {}
+  onEnd(): void {
+    // nothing to do: the span was cleaned in onEnding
+  }
   forceFlush(): Promise<void> {
     return Promise.resolve();
   }

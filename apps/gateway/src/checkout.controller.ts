@@ -1,0 +1,27 @@
+import { BadRequestException, Body, Controller, Headers, Post, Res, UseGuards } from '@nestjs/common';
+import type { Response } from 'express';
+import { AuthGuard, CurrentUser, User } from './auth.guard';
+import { CheckoutService } from './checkout.service';
+import { CheckoutDto, IDEMPOTENCY_KEY } from './shop.dto';
+
+@Controller('api/checkout')
+@UseGuards(AuthGuard)
+export class CheckoutController {
+  constructor(private readonly checkout: CheckoutService) {}
+
+  /** 201 paid, 402 declined (both are results, replayed for the same Idempotency-Key). */
+  @Post()
+  async create(
+    @CurrentUser() user: User,
+    @Body() body: CheckoutDto,
+    @Res({ passthrough: true }) res: Response,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ) {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new BadRequestException('Idempotency-Key must be 1 to 128 printable characters');
+    }
+    const result = await this.checkout.checkout(user, body.payment, idempotencyKey);
+    res.status(result.status);
+    return result.body;
+  }
+}

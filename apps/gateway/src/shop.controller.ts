@@ -1,0 +1,62 @@
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, UseGuards } from '@nestjs/common';
+import { AuthClient } from './auth.client';
+import { AuthGuard, CurrentUser, User } from './auth.guard';
+import { CartClient } from './cart.client';
+import { InventoryClient } from './inventory.client';
+import { CartItemDto, CredentialsDto, SKU } from './shop.dto';
+
+/** The public API apart from checkout: each route is one call to one service. */
+@Controller('api')
+export class ShopController {
+  constructor(
+    private readonly auth: AuthClient,
+    private readonly cart: CartClient,
+    private readonly inventory: InventoryClient,
+  ) {}
+
+  @Post('auth/register')
+  register(@Body() body: CredentialsDto) {
+    return this.auth.register(body);
+  }
+
+  @Post('auth/login')
+  @HttpCode(200)
+  login(@Body() body: CredentialsDto) {
+    return this.auth.login(body);
+  }
+
+  @Get('products')
+  products() {
+    return this.inventory.products();
+  }
+
+  @Get('cart')
+  @UseGuards(AuthGuard)
+  getCart(@CurrentUser() user: User) {
+    return this.cart.get(user.userId);
+  }
+
+  @Put('cart/items/:sku')
+  @UseGuards(AuthGuard)
+  setItem(@CurrentUser() user: User, @Param('sku') sku: string, @Body() body: CartItemDto) {
+    return this.cart.setItem(user.userId, checkSku(sku), body.quantity);
+  }
+
+  @Delete('cart/items/:sku')
+  @UseGuards(AuthGuard)
+  removeItem(@CurrentUser() user: User, @Param('sku') sku: string) {
+    return this.cart.removeItem(user.userId, checkSku(sku));
+  }
+
+  /** Another user's order is a 404, like a missing one: ids are not a way to probe. */
+  @Get('orders/:id')
+  @UseGuards(AuthGuard)
+  order(@CurrentUser() user: User, @Param('id', new ParseUUIDPipe()) id: string) {
+    return this.cart.order(user.userId, id);
+  }
+}
+
+function checkSku(sku: string): string {
+  if (!SKU.test(sku)) throw new BadRequestException('invalid sku');
+  return sku;
+}

@@ -1,0 +1,53 @@
+import { Type } from 'class-transformer';
+import { IsEmail, IsInt, IsNotEmptyObject, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+
+/** POST /api/auth/register and /api/auth/login. The gateway checks shape; auth checks the rest. */
+export class CredentialsDto {
+  @IsEmail()
+  @MaxLength(254)
+  email!: string;
+
+  @IsString()
+  @MinLength(8)
+  @MaxLength(128)
+  password!: string;
+}
+
+/** PUT /api/cart/items/:sku */
+export class CartItemDto {
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  quantity!: number;
+}
+
+export class CardDto {
+  @Matches(/^\d{12,19}$/, { message: 'cardNumber must be 12 to 19 digits' })
+  cardNumber!: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(12)
+  expMonth!: number;
+
+  @IsInt()
+  @Min(2000)
+  @Max(2100)
+  expYear!: number;
+
+  @Matches(/^\d{3,4}$/, { message: 'cvc must be 3 or 4 digits' })
+  cvc!: string;
+}
+
+/** POST /api/checkout */
+export class CheckoutDto {
+  @IsNotEmptyObject()
+  @ValidateNested()
+  @Type(() => CardDto)
+  payment!: CardDto;
+}
+
+/** SKUs are short codes; anything else never reaches a service. */
+export const SKU = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
+/** Idempotency keys: printable ASCII, at most 128 characters. */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;

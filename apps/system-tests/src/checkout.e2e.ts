@@ -1,0 +1,164 @@
+import { getTrace, JaegerSpan, JaegerTrace, jsonClient, parentOf, roots, serviceOf, tag } from '@traceshop/testing';
+import { APPROVED_CARD, DECLINED_CARD, eventually, gatewayUrl, jaegerUrl, newCustomer } from './shop';
+
+const SERVICES = ['gateway', 'auth', 'cart', 'inventory', 'payment', 'payment-provider'];
+
+const kind = (s: JaegerSpan) => tag(s, 'span.kind');
+const destination = (s: JaegerSpan) => tag(s, 'messaging.destination.name') ?? tag(s, 'messaging.destination');
+const isRabbit = (s: JaegerSpan) => tag(s, 'messaging.system') === 'rabbitmq';
+const dbSystem = (s: JaegerSpan) => tag(s, 'db.system.name') ?? tag(s, 'db.system');
+
+/** The trace is complete once both order-event consumers have reported. */
+const hasOrderConsumers = (t: JaegerTrace) =>
+  ['cart', 'inventory'].every((svc) => t.spans.some((s) => serviceOf(t, s) === svc && isRabbit(s) && kind(s) === 'consumer'));
+
+async function fillCart(api: ReturnType<typeof jsonClient>) {
+  const products = (await api.get('/api/products')).body as { sku: string; available: number }[];
+  const [a, b] = products.filter((p) => !p.sku.includes('LIMITED') && p.available > 10);
+  expect((await api.put(`/api/cart/items/${a.sku}`, { quantity: 2 })).status).toBe(200);
+  const cart = await api.put(`/api/cart/items/${b.sku}`, { quantity: 1 });
+  expect(cart.status).toBe(200);
+  return cart.body as { items: unknown[]; totalCents: number };
+}
+
+describe('a checkout, as one trace in Jaeger', () => {
+  let customer: Awaited<ReturnType<typeof newCustomer>>;
+  let traceId: string;
+  let trace: JaegerTrace;
+  let orderId: string;
+  let totalCents: number;
+
+  beforeAll(async () => {
+    customer = await newCustomer();
+    totalCents = (await fillCart(customer.api)).totalCents;
+    const res = await customer.api.post('/api/checkout', { payment: APPROVED_CARD }, { 'idempotency-key': 'first-try' });
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({ orderId: expect.any(String), status: 'paid', totalCents });
+    orderId = res.body.orderId;
+    traceId = res.headers.get('x-trace-id')!;
+    expect(res.headers.get('traceresponse')).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-0[01]$`));
+    trace = await getTrace(jaegerUrl(), traceId, {
+      until: (t) => SERVICES.every((svc) => t.spans.some((s) => serviceOf(t, s) === svc)) && hasOrderConsumers(t),
+      timeoutMs: 30_000,
+    });
+  });
+
+  it('has spans from all six services under exactly one root', () => {
+    const services = new Set(trace.spans.map((s) => serviceOf(trace, s)));
+    expect([...services].sort()).toEqual([...SERVICES].sort());
+    const [root, ...others] = roots(trace);
+    expect(others).toEqual([]);
+    expect(serviceOf(trace, root)).toBe('gateway');
+    expect(root.operationName).toMatch(/POST/);
+  });
+
+  it('has every parent inside the trace', () => {
+    const ids = new Set(trace.spans.map((s) => s.spanID));
+    for (const span of trace.spans) {
+      const parent = parentOf(span);
+      if (parent) expect(ids).toContain(parent);
+    }
+  });
+
+  it('carries the payment over RabbitMQ: publish, then process in payment, as its child', () => {
+    const publish = trace.spans.find((s) => isRabbit(s) && kind(s) === 'producer' && destination(s) === '' || (isRabbit(s) && kind(s) === 'producer' && String(tag(s, 'messaging.rabbitmq.destination.routing_key') ?? s.operationName).includes('payment.requests')));
+    expect(publish).toBeDefined();
+    const process = trace.spans.find((s) => serviceOf(trace, s) === 'payment' && isRabbit(s) && kind(s) === 'consumer');
+    expect(process).toBeDefined();
+    expect(parentOf(process!)).toBe(publish!.spanID);
+    // payment's own work (the provider call, its SQL) hangs under the process span
+    const underPayment = trace.spans.filter((s) => serviceOf(trace, s) === 'payment-provider');
+    expect(underPayment.length).toBeGreaterThan(0);
+  });
+
+  it('delivers order.confirmed to cart and inventory as children of the publish span', () => {
+    const publish = trace.spans.find((s) => isRabbit(s) && kind(s) === 'producer' && destination(s) === 'orders');
+    expect(publish).toBeDefined();
+    for (const svc of ['cart', 'inventory']) {
+      const consumer = trace.spans.find((s) => serviceOf(trace, s) === svc && isRabbit(s) && kind(s) === 'consumer');
+      expect(consumer).toBeDefined();
+      expect(parentOf(consumer!)).toBe(publish!.spanID);
+    }
+  });
+
+  it('shows Postgres and Redis work', () => {
+    const pg = trace.spans.filter((s) => dbSystem(s) === 'postgresql');
+    const redis = trace.spans.filter((s) => dbSystem(s) === 'redis');
+    expect(new Set(pg.map((s) => serviceOf(trace, s)))).toEqual(new Set(['inventory', 'payment', 'cart']));
+    expect(new Set(redis.map((s) => serviceOf(trace, s)))).toEqual(expect.objectContaining({}));
+    expect(redis.map((s) => serviceOf(trace, s))).toEqual(expect.arrayContaining(['auth', 'cart', 'gateway']));
+  });
+
+  it('holds no secret: password, token, card number, CVC', () => {
+    const values = trace.spans.flatMap((s) => [...s.tags, ...s.logs.flatMap((l) => l.fields)]).map((kv) => `${kv.key}=${kv.value}`);
+    const processTags = Object.values(trace.processes).flatMap((p) => p.tags.map((kv) => `${kv.key}=${kv.value}`));
+    const all = [...values, ...processTags].join('\n');
+    expect(all).not.toContain(customer.password);
+    expect(all).not.toContain(customer.token);
+    expect(all).not.toContain(APPROVED_CARD.cardNumber);
+    expect(all).not.toMatch(new RegExp(`(cvc|cvv)[^=]*=${APPROVED_CARD.cvc}`, 'i'));
+    expect(all).not.toMatch(/=Bearer /i);
+  });
+
+  it('records the order (the consumers ran) and answers it only to its owner', async () => {
+    const order = await eventually(() => customer.api.get(`/api/orders/${orderId}`), (r) => r.status === 200);
+    expect(order.body).toMatchObject({ orderId, status: 'paid', totalCents });
+    expect((await customer.api.get('/api/cart')).body).toEqual({ items: [], totalCents: 0 });
+    const stranger = await newCustomer();
+    expect((await stranger.api.get(`/api/orders/${orderId}`)).status).toBe(404);
+  });
+
+  it('replays the same Idempotency-Key without charging again', async () => {
+    const again = await customer.api.post('/api/checkout', { payment: APPROVED_CARD }, { 'idempotency-key': 'first-try' });
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual({ orderId, status: 'paid', totalCents });
+    // the replay is answered from the gateway's store: its trace has no payment in it
+    const replay = await getTrace(jaegerUrl(), again.headers.get('x-trace-id')!, { until: (t) => t.spans.length > 0 });
+    expect(replay.spans.some((s) => serviceOf(replay, s) === 'payment')).toBe(false);
+  });
+});
+
+describe('checkout outcomes', () => {
+  it('declines with 402 and records a declined order', async () => {
+    const { api } = await newCustomer();
+    await fillCart(api);
+    const res = await api.post('/api/checkout', { payment: DECLINED_CARD });
+    expect(res.status).toBe(402);
+    expect(res.body).toEqual({ orderId: expect.any(String), status: 'declined' });
+    const order = await eventually(() => api.get(`/api/orders/${res.body.orderId}`), (r) => r.status === 200);
+    expect(order.body.status).toBe('declined');
+  });
+
+  it('refuses with 409 when stock is short, and 400 for an empty cart', async () => {
+    const { api } = await newCustomer();
+    expect((await api.post('/api/checkout', { payment: APPROVED_CARD })).status).toBe(400);
+    expect((await api.put('/api/cart/items/SKU-LIMITED-001', { quantity: 2 })).status).toBe(200);
+    const res = await api.post('/api/checkout', { payment: APPROVED_CARD });
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ statusCode: 409, error: 'Conflict' });
+  });
+});
+
+describe('20 concurrent checkouts', () => {
+  it('give 20 disjoint traces, one order each', async () => {
+    const customers = await Promise.all(Array.from({ length: 20 }, () => newCustomer()));
+    await Promise.all(customers.map(({ api }) => fillCart(api)));
+    const results = await Promise.all(customers.map(({ api }) => api.post('/api/checkout', { payment: APPROVED_CARD })));
+    expect(results.map((r) => r.status)).toEqual(Array(20).fill(201));
+
+    const traceIds = results.map((r) => r.headers.get('x-trace-id')!);
+    expect(new Set(traceIds).size).toBe(20);
+    const traces = await Promise.all(traceIds.map((id) => getTrace(jaegerUrl(), id, { until: hasOrderConsumers, timeoutMs: 60_000 })));
+    const seen = new Set<string>();
+    traces.forEach((t, i) => {
+      expect(roots(t)).toHaveLength(1);
+      const orderIds = new Set(t.spans.map((s) => tag(s, 'traceshop.order.id')).filter(Boolean));
+      expect([...orderIds]).toEqual([results[i].body.orderId]);
+      expect(t.spans.filter((s) => serviceOf(t, s) === 'payment' && isRabbit(s) && kind(s) === 'consumer')).toHaveLength(1);
+      for (const s of t.spans) {
+        expect(seen.has(s.spanID)).toBe(false);
+        seen.add(s.spanID);
+      }
+    });
+  });
+});

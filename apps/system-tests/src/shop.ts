@@ -1,0 +1,32 @@
+import { jsonClient } from '@traceshop/testing';
+import { randomBytes } from 'node:crypto';
+
+/** Where the stack under test answers (set by global-setup). */
+export const gatewayUrl = () => process.env.TRACESHOP_GATEWAY_URL!;
+export const jaegerUrl = () => process.env.TRACESHOP_JAEGER_URL!;
+
+export const APPROVED_CARD = { cardNumber: '4242424242424242', expMonth: 12, expYear: 2035, cvc: '7391' };
+export const DECLINED_CARD = { ...APPROVED_CARD, cardNumber: '4000000000000002' };
+
+/** A new customer: registered and logged in, with a client that sends its bearer token. */
+export async function newCustomer() {
+  const anonymous = jsonClient(gatewayUrl());
+  const email = `shopper-${randomBytes(5).toString('hex')}@example.com`;
+  const password = `pw-${randomBytes(8).toString('hex')}`;
+  const reg = await anonymous.post('/api/auth/register', { email, password });
+  if (reg.status !== 201) throw new Error(`register: ${reg.status} ${JSON.stringify(reg.body)}`);
+  const login = await anonymous.post('/api/auth/login', { email, password });
+  if (login.status !== 200) throw new Error(`login: ${login.status} ${JSON.stringify(login.body)}`);
+  const token: string = login.body.accessToken;
+  return { email, password, token, api: jsonClient(gatewayUrl(), { authorization: `Bearer ${token}` }) };
+}
+
+/** Polls `fn` until `ok(result)` holds or the deadline passes; returns the last result. */
+export async function eventually<T>(fn: () => Promise<T>, ok: (r: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const result = await fn();
+    if (ok(result) || Date.now() > deadline) return result;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

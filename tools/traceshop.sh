@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The two commands of the README:
+#   npm start   builds what is missing and starts the whole system natively (Ctrl-C stops it)
+#   npm test    builds what is missing and runs every test, ending with "N passed, N failed"
+# Both bring their own Node 24 (tools/node.sh), npm dependencies, and the pinned Collector and
+# Jaeger (tools/build-tools.sh, cached in ~/.cache/traceshop, built once).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source tools/node.sh
+export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
+
+APPS=gateway,auth,cart,inventory,payment,payment-provider
+
+setup() {
+  # npm ci only when the lockfile changed since the last install.
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund
+  fi
+  bash tools/build-tools.sh collector jaeger
+  npx nx run-many -t build -p "$APPS" --output-style=static
+}
+
+case ${1:-} in
+  start)
+    setup
+    exec npx tsx libs/testing/src/bin/stack.ts
+    ;;
+  test)
+    setup
+    rm -rf dist/test-results
+    status=0
+    # Lint (module boundaries, SDK only in libs/telemetry), unit and integration tests of every
+    # app and lib, then the system tests on the native stack.
+    npx nx run-many -t lint --output-style=static || status=1
+    npx nx run-many -t test --exclude system-tests --parallel=2 --output-style=static || status=1
+    npx nx run system-tests:e2e --output-style=static || status=1
+    node tools/test-summary.js "$status"
+    ;;
+  *)
+    echo "usage: $0 start|test" >&2
+    exit 2
+    ;;
+esac
