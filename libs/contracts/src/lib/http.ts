@@ -59,7 +59,7 @@ export interface Reservation {
   status: 'held' | 'committed' | 'released';
 }
 
-/** cart: GET /orders/:orderId?userId= */
+/** cart: GET /users/:userId/orders/:orderId (404 when missing or another user's) */
 export type OrderStatus = 'paid' | 'declined';
 export interface Order {
   orderId: string;

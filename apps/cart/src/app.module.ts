@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { MessagingModule } from '@traceshop/messaging';
+import { HealthModule, LoggingModule, PostgresModule, RedisModule, validateWith } from '@traceshop/platform';
+import { join } from 'node:path';
+import { CartController } from './cart.controller';
+import { CartService } from './cart.service';
+import { CartStore } from './cart.store';
+import { configSchema } from './config';
+import { HttpInventoryClient, INVENTORY_CLIENT } from './inventory.client';
+import { OrderEventsConsumer } from './order-events.consumer';
+import { OrdersRepository } from './orders.repository';
+import { OrdersService } from './orders.service';
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: validateWith(configSchema) }),
+    LoggingModule,
+    // Carts live in Redis, orders in Postgres (schema "cart"); order events arrive over RabbitMQ.
+    PostgresModule.forRoot({ schema: 'cart', migrationsDir: join(__dirname, 'migrations') }),
+    RedisModule,
+    MessagingModule,
+    HealthModule,
+  ],
+  controllers: [CartController],
+  providers: [
+    CartService,
+    CartStore,
+    OrdersService,
+    OrdersRepository,
+    OrderEventsConsumer,
+    { provide: INVENTORY_CLIENT, useClass: HttpInventoryClient },
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,38 @@
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { trace } from '@opentelemetry/api';
+import { CART_ORDER_EVENTS_QUEUE, ORDER_CONFIRMED, ORDER_DECLINED, type OrderEvent, type OrderStatus } from '@traceshop/contracts';
+import { AmqpService } from '@traceshop/messaging';
+import { OrdersService } from './orders.service';
+
+/** The order status each order event records. */
+const STATUSES: Record<string, OrderStatus> = {
+  [ORDER_CONFIRMED]: 'paid',
+  [ORDER_DECLINED]: 'declined',
+};
+
+/**
+ * Writes the order when the gateway publishes the outcome of a checkout. Each message is
+ * processed inside the amqplib instrumentation's "process" span, a child of the publisher's.
+ */
+@Injectable()
+export class OrderEventsConsumer implements OnApplicationBootstrap {
+  private readonly logger = new Logger(OrderEventsConsumer.name);
+
+  constructor(
+    private readonly amqp: AmqpService,
+    private readonly orders: OrdersService,
+  ) {}
+
+  onApplicationBootstrap(): Promise<void> {
+    return this.amqp.consume<OrderEvent>(CART_ORDER_EVENTS_QUEUE, (event, msg) => this.handle(event, msg.fields.routingKey));
+  }
+
+  async handle(event: OrderEvent, routingKey: string): Promise<void> {
+    const status = STATUSES[routingKey];
+    // Thrown errors dead-letter the message: an event we do not understand is kept, not lost.
+    if (!status) throw new Error(`unexpected routing key ${routingKey}`);
+    trace.getActiveSpan()?.setAttributes({ 'traceshop.order.id': event.orderId, 'traceshop.order.status': status });
+    await this.orders.record(event, status);
+    this.logger.log(`order ${event.orderId} recorded as ${status}`);
+  }
+}

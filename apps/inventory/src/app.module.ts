@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { MessagingModule } from '@traceshop/messaging';
+import { HealthModule, LoggingModule, PostgresModule, RedisModule, validateWith } from '@traceshop/platform';
+import { join } from 'node:path';
+import { configSchema } from './config';
+import { InventoryController } from './inventory.controller';
+import { InventoryRepository } from './inventory.repository';
+import { InventoryService } from './inventory.service';
+import { OrderEventsConsumer } from './order-events.consumer';
+import { ProductsCache } from './products.cache';
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: validateWith(configSchema) }),
+    LoggingModule,
+    // Products, stock and reservations live in Postgres (schema "inventory"); the product list
+    // is cached in Redis; order events arrive over RabbitMQ.
+    PostgresModule.forRoot({ schema: 'inventory', migrationsDir: join(__dirname, 'migrations') }),
+    RedisModule,
+    MessagingModule,
+    HealthModule,
+  ],
+  controllers: [InventoryController],
+  providers: [InventoryService, InventoryRepository, ProductsCache, OrderEventsConsumer],
+})
+export class AppModule {}

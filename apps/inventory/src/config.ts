@@ -1,0 +1,14 @@
+import { baseConfigSchema } from '@traceshop/platform';
+import { z } from 'zod';
+
+/** Every setting of the inventory service: name, default, validation. */
+export const configSchema = baseConfigSchema.extend({
+  PORT: z.coerce.number().int().default(3003),
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/traceshop'),
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  REDIS_KEY_PREFIX: z.string().default(''),
+  AMQP_URL: z.string().url().default('amqp://guest:guest@127.0.0.1:5672'),
+  /** How long the product list may be served from Redis; also bounds how stale it can get. */
+  PRODUCT_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(30),
+});
+export type InventoryConfig = z.infer<typeof configSchema>;

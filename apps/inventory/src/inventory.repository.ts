@@ -1,0 +1,130 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Product, Reservation } from '@traceshop/contracts';
+import { PG_POOL } from '@traceshop/platform';
+import type { Pool, PoolClient } from 'pg';
+
+/** What an attempt to reserve came to; the service turns the failures into 404 / 409. */
+export type ReserveOutcome =
+  | { result: 'held' | 'replayed'; reservation: Reservation }
+  | { result: 'unknown_sku'; sku: string }
+  | { result: 'insufficient_stock'; sku: string };
+
+const PRODUCT_COLUMNS = `p.sku, p.name, p.price_cents AS "priceCents", p.currency, s.on_hand - s.reserved AS available`;
+
+/** Products, stock and reservations in Postgres (schema inventory). Values are always bound parameters. */
+@Injectable()
+export class InventoryRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
+  async products(): Promise<Product[]> {
+    const { rows } = await this.pool.query<Product>(
+      `SELECT ${PRODUCT_COLUMNS} FROM products p JOIN stock s USING (sku) ORDER BY p.sku`,
+    );
+    return rows;
+  }
+
+  async product(sku: string): Promise<Product | undefined> {
+    const { rows } = await this.pool.query<Product>(
+      `SELECT ${PRODUCT_COLUMNS} FROM products p JOIN stock s USING (sku) WHERE p.sku = $1`,
+      [sku],
+    );
+    return rows[0];
+  }
+
+  /**
+   * Reserves every item or nothing, in one transaction. `quantities` has one entry per sku.
+   * A second call for the same order reserves nothing and returns the first reservation.
+   */
+  reserve(orderId: string, quantities: Map<string, number>): Promise<ReserveOutcome> {
+    return this.transaction(async (client) => {
+      // Claim the order first. A concurrent call for the same order waits here, on the unique
+      // index, until this transaction ends; then it finds our reservation (or, if we rolled
+      // back, makes its own).
+      const claimed = await client.query<{ id: string }>(
+        `INSERT INTO reservations (order_id) VALUES ($1) ON CONFLICT (order_id) DO NOTHING RETURNING id`,
+        [orderId],
+      );
+      const reservationId = claimed.rows[0]?.id;
+      if (!reservationId) {
+        const { rows } = await client.query<Reservation>(
+          `SELECT id AS "reservationId", order_id AS "orderId", status FROM reservations WHERE order_id = $1`,
+          [orderId],
+        );
+        return { result: 'replayed', reservation: rows[0] };
+      }
+
+      // Lock the stock rows in sku order: two checkouts that share skus then queue one behind
+      // the other instead of deadlocking. The wait shows up as a slow SELECT in the trace.
+      const skus = [...quantities.keys()].sort();
+      const { rows: stock } = await client.query<{ sku: string; available: number }>(
+        `SELECT sku, on_hand - reserved AS available FROM stock WHERE sku = ANY($1) ORDER BY sku FOR UPDATE`,
+        [skus],
+      );
+      const available = new Map(stock.map((row) => [row.sku, row.available]));
+      for (const sku of skus) {
+        if (!available.has(sku)) return { result: 'unknown_sku', sku };
+        if (available.get(sku)! < quantities.get(sku)!) return { result: 'insufficient_stock', sku };
+      }
+
+      const counts = skus.map((sku) => quantities.get(sku)!);
+      await client.query(
+        `UPDATE stock SET reserved = reserved + x.quantity
+         FROM unnest($1::text[], $2::int[]) AS x(sku, quantity) WHERE stock.sku = x.sku`,
+        [skus, counts],
+      );
+      await client.query(
+        `INSERT INTO reservation_items (reservation_id, sku, quantity)
+         SELECT $1, x.sku, x.quantity FROM unnest($2::text[], $3::int[]) AS x(sku, quantity)`,
+        [reservationId, skus, counts],
+      );
+      return { result: 'held', reservation: { reservationId, orderId, status: 'held' } };
+    }, (outcome) => outcome.result === 'held'); // a refused reservation also un-claims the order
+  }
+
+  /**
+   * Moves a held reservation to committed (the goods leave: on_hand and reserved go down) or
+   * released (back on sale: reserved goes down). Returns false when there was no held
+   * reservation for the order, e.g. on a redelivered event: then nothing changes.
+   */
+  settle(orderId: string, status: 'committed' | 'released'): Promise<boolean> {
+    return this.transaction(async (client) => {
+      // The status guard makes this idempotent; the row lock makes a concurrent duplicate wait
+      // and then find nothing left to do.
+      const { rows } = await client.query<{ id: string }>(
+        `UPDATE reservations SET status = $2 WHERE order_id = $1 AND status = 'held' RETURNING id`,
+        [orderId, status],
+      );
+      const reservationId = rows[0]?.id;
+      if (!reservationId) return false;
+      // Same lock order as reserve(), so settling never deadlocks with a new reservation.
+      await client.query(
+        `SELECT 1 FROM stock WHERE sku IN (SELECT sku FROM reservation_items WHERE reservation_id = $1)
+         ORDER BY sku FOR UPDATE`,
+        [reservationId],
+      );
+      await client.query(
+        `UPDATE stock SET reserved = reserved - i.quantity,
+                          on_hand = on_hand - CASE WHEN $2 = 'committed' THEN i.quantity ELSE 0 END
+         FROM reservation_items i WHERE i.reservation_id = $1 AND stock.sku = i.sku`,
+        [reservationId, status],
+      );
+      return true;
+    });
+  }
+
+  /** Runs `work` in one transaction: commits when `commit(result)` says so, rolls back otherwise or on error. */
+  private async transaction<T>(work: (client: PoolClient) => Promise<T>, commit: (result: T) => boolean = () => true): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query(commit(result) ? 'COMMIT' : 'ROLLBACK');
+      return result;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+}

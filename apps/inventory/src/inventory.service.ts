@@ -1,0 +1,77 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Product, Reservation, ReservationRequest } from '@traceshop/contracts';
+import { InventoryRepository } from './inventory.repository';
+import { ProductsCache } from './products.cache';
+
+const tracer = trace.getTracer('inventory');
+
+@Injectable()
+export class InventoryService {
+  constructor(
+    private readonly repository: InventoryRepository,
+    private readonly cache: ProductsCache,
+    private readonly config: ConfigService,
+  ) {}
+
+  /** The catalogue, read through the Redis cache: a hit shows no Postgres span in the trace. */
+  async products(): Promise<Product[]> {
+    const cached = await this.cache.get();
+    trace.getActiveSpan()?.setAttribute('traceshop.cache.hit', cached !== undefined);
+    if (cached) return cached;
+    const products = await this.repository.products();
+    await this.cache.set(products, this.config.getOrThrow<number>('PRODUCT_CACHE_TTL_SECONDS'));
+    return products;
+  }
+
+  /** One product, straight from Postgres: cart prices an item with it, so it must be current. */
+  async product(sku: string): Promise<Product> {
+    const product = await this.repository.product(sku);
+    if (!product) throw new NotFoundException(`unknown sku ${sku}`);
+    return product;
+  }
+
+  /** Holds stock for an order: all items or none. `created` is false for a repeated orderId. */
+  reserve(request: ReservationRequest): Promise<{ reservation: Reservation; created: boolean }> {
+    // The same sku twice in one request is one line with the summed quantity.
+    const quantities = new Map<string, number>();
+    for (const { sku, quantity } of request.items) quantities.set(sku, (quantities.get(sku) ?? 0) + quantity);
+
+    // A named span around the transaction, so its row-lock waits and queries group under one step.
+    return tracer.startActiveSpan('inventory.reserve', { attributes: { 'traceshop.order.id': request.orderId } }, async (span) => {
+      try {
+        const outcome = await this.repository.reserve(request.orderId, quantities);
+        span.setAttribute('traceshop.reservation.result', outcome.result);
+        if (outcome.result === 'unknown_sku') throw new NotFoundException(`unknown sku ${outcome.sku}`);
+        if (outcome.result === 'insufficient_stock') {
+          span.setAttribute('traceshop.product.sku', outcome.sku);
+          throw new ConflictException(`insufficient stock for ${outcome.sku}`);
+        }
+        span.setAttribute('traceshop.reservation.id', outcome.reservation.reservationId);
+        if (outcome.result === 'held') await this.cache.invalidate(); // availability changed
+        return { reservation: outcome.reservation, created: outcome.result === 'held' };
+      } catch (e) {
+        // 404 and 409 are answers, not failures of this service; anything else is.
+        if (!(e instanceof NotFoundException || e instanceof ConflictException)) {
+          span.recordException(e as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
+        }
+        throw e;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  /**
+   * Settles the order's reservation after payment. Returns false when there was nothing held
+   * (a redelivered event, or an order that never reserved).
+   */
+  async settle(orderId: string, status: 'committed' | 'released'): Promise<boolean> {
+    const changed = await this.repository.settle(orderId, status);
+    // Committing lowers on_hand and reserved alike, so only a release changes availability.
+    if (changed && status === 'released') await this.cache.invalidate();
+    return changed;
+  }
+}
