@@ -1,4 +1,4 @@
-import { Type, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, Type, ValidationPipe } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -19,6 +19,11 @@ export async function createApp(module: Type<unknown>, options: AppOptions = {})
   const app = await NestFactory.create<NestExpressApplication>(module, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
   app.useBodyParser('json', { limit: options.bodyLimit ?? '16kb' });
+  // Nest would answer a JSON syntax error with JSON.parse's message, which quotes the input (a
+  // card number, a password). Replace it before Nest maps it.
+  app.use((err: unknown, _req: unknown, _res: unknown, next: (e?: unknown) => void) =>
+    next(err instanceof SyntaxError && (err as { type?: string }).type === 'entity.parse.failed' ? new BadRequestException('malformed request body') : err),
+  );
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();

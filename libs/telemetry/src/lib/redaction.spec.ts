@@ -16,6 +16,7 @@ describe('redaction', () => {
 
   it('leaves ordinary values alone', () => {
     expect(redactValue('http.route', '/api/orders/:id')).toBe('/api/orders/:id');
+    expect(redactValue('traceshop.fraud.passed', true)).toBe(true);
     expect(redactValue('traceshop.order.total_cents', 4200)).toBe(4200);
     expect(redactValue('traceshop.order.id', '0f8fad5b-d9cb-469f-a165-70867728950e')).toBe(
       '0f8fad5b-d9cb-469f-a165-70867728950e',

@@ -4,7 +4,7 @@ import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 export const REDACTED = '[REDACTED]';
 
 /** Attribute keys whose value is a secret whatever it looks like. */
-const SECRET_KEY = /pass(word)?|secret|token|authorization|cookie|api[-_.]?key|card[-_.]?number|cvc|cvv|pan\b/i;
+const SECRET_KEY = /pass(word|wd|phrase)?(?![a-z])|secret|token|authorization|cookie|api[-_.]?key|card[-_.]?number|cvc|cvv|pan\b/i;
 /** Values that look like a secret wherever they appear: card numbers and bearer tokens. */
 const SECRET_VALUE = [/\b(?:\d[ -]?){12,18}\d\b/g, /\bBearer\s+[A-Za-z0-9._~+/=-]+/gi];
 

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'payment-provider',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/apps/payment-provider',
+};

@@ -1,0 +1,79 @@
+import { Injectable, UnprocessableEntityException } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { trace } from '@opentelemetry/api';
+import type { ChargeRequest, ChargeResponse } from '@traceshop/contracts';
+import { createHash, randomBytes } from 'node:crypto';
+import { setTimeout } from 'node:timers/promises';
+
+/** A charge's answer: 201 approved or 402 declined, with its body. */
+export interface ChargeResult {
+  statusCode: 201 | 402;
+  body: ChargeResponse;
+}
+
+/** The sandbox's test cards, the same as in real processors' documentation. */
+const DECLINED_CARD = '4000000000000002';
+
+/**
+ * A real processor keeps idempotency keys for about 24 hours in durable storage. This stand-in
+ * keeps them in memory and forgets the oldest beyond this many, which is plenty for a retry
+ * that comes seconds later and keeps a long load test from growing the process without bound.
+ */
+const MAX_REMEMBERED_KEYS = 10_000;
+
+interface Remembered {
+  requestHash: string;
+  result: Promise<ChargeResult>;
+}
+
+/** Decides charges like a processor's sandbox: by test card number, once per Idempotency-Key. */
+@Injectable()
+export class ChargesService {
+  private readonly latencyMs: number;
+  // The promise is stored, not the result, so a retry that arrives while the first attempt is
+  // still running waits for it instead of charging a second time.
+  private readonly byKey = new Map<string, Remembered>();
+
+  constructor(config: ConfigService) {
+    this.latencyMs = config.getOrThrow<number>('PROVIDER_LATENCY_MS');
+  }
+
+  async charge(idempotencyKey: string, request: ChargeRequest): Promise<ChargeResult> {
+    const requestHash = hashOf(request);
+    let remembered = this.byKey.get(idempotencyKey);
+    const replayed = remembered !== undefined;
+    // The IETF Idempotency-Key draft answers 422 when a key comes back with another payload.
+    if (remembered && remembered.requestHash !== requestHash) {
+      throw new UnprocessableEntityException('Idempotency-Key already used for a different request');
+    }
+    if (!remembered) {
+      if (this.byKey.size >= MAX_REMEMBERED_KEYS) this.byKey.delete(this.byKey.keys().next().value!);
+      remembered = { requestHash, result: this.decide(request) };
+      this.byKey.set(idempotencyKey, remembered);
+    }
+    const result = await remembered.result;
+    trace.getActiveSpan()?.setAttributes({
+      'traceshop.charge.id': result.body.chargeId,
+      'traceshop.charge.status': result.body.status,
+      'traceshop.charge.replayed': replayed,
+    });
+    return result;
+  }
+
+  private async decide(request: ChargeRequest): Promise<ChargeResult> {
+    // Fault scenario "slow provider": with PROVIDER_LATENCY_MS raised, this server span (and
+    // payment's client span around it) grows by that much while nothing else in it does.
+    if (this.latencyMs > 0) await setTimeout(this.latencyMs);
+    const chargeId = `ch_${randomBytes(12).toString('hex')}`;
+    if (request.cardNumber === DECLINED_CARD) {
+      return { statusCode: 402, body: { chargeId, status: 'declined', declineCode: 'card_declined' } };
+    }
+    return { statusCode: 201, body: { chargeId, status: 'approved' } };
+  }
+}
+
+/** Field by field, so the key order of the JSON body does not matter; only the hash is kept. */
+function hashOf(r: ChargeRequest): string {
+  const fields = [r.amountCents, r.currency, r.cardNumber, r.expMonth, r.expYear, r.cvc, r.reference];
+  return createHash('sha256').update(fields.join('\n')).digest('hex');
+}

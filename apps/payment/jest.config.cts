@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'payment',
+  preset: '../../jest.preset.js',
+  coverageDirectory: '../../coverage/apps/payment',
+};

@@ -1,0 +1,15 @@
+import { baseConfigSchema } from '@traceshop/platform';
+import { z } from 'zod';
+
+/** Every setting of the payment service: name, default, validation. */
+export const configSchema = baseConfigSchema.extend({
+  PORT: z.coerce.number().int().default(3004),
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/traceshop'),
+  AMQP_URL: z.string().url().default('amqp://guest:guest@127.0.0.1:5672'),
+  PAYMENT_PROVIDER_URL: z.string().url().default('http://127.0.0.1:3005'),
+  /** How long one charge at the provider may take; after that the payment is an error. */
+  PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  /** The fraud check declines a card used for more payments than this in 24 hours. */
+  FRAUD_MAX_CARD_PAYMENTS_24H: z.coerce.number().int().min(1).default(10_000),
+});
+export type PaymentConfig = z.infer<typeof configSchema>;

@@ -1,0 +1,223 @@
+import type { INestApplication } from '@nestjs/common';
+import { ChargeRequest, PAYMENT_REQUESTS_QUEUE, PaymentReply, PaymentRequest } from '@traceshop/contracts';
+import { createApp } from '@traceshop/platform';
+import { createTestDatabase, createTestVhost, JsonClient, jsonClient, newRunId, waitFor } from '@traceshop/testing';
+import { connect } from 'amqplib';
+import { createHash, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client } from 'pg';
+
+type ProviderMode = 'normal' | 'failing' | 'hanging';
+
+/**
+ * The external card processor's HTTP contract, played by a few lines of node:http (apps never
+ * import each other): 201 approved, 402 for the decline test card; failing answers 500 and
+ * hanging never answers. It records every call, so a test can count charges per order.
+ */
+async function startProviderStandIn() {
+  const calls: { idempotencyKey: string; body: ChargeRequest }[] = [];
+  const stub = { mode: 'normal' as ProviderMode, calls, url: '', close: () => Promise.resolve() };
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (chunk) => (raw += chunk));
+    req.on('end', () => {
+      const idempotencyKey = String(req.headers['idempotency-key']);
+      const body = JSON.parse(raw) as ChargeRequest;
+      calls.push({ idempotencyKey, body });
+      const answer = (status: number, payload: object) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
+      if (req.method !== 'POST' || req.url !== '/charges') return answer(404, {});
+      if (stub.mode === 'hanging') return;
+      if (stub.mode === 'failing') return answer(500, { error: 'sandbox down' });
+      // Like the real provider, the same key always gives the same charge.
+      const chargeId = `ch_${idempotencyKey}`;
+      if (body.cardNumber === '4000000000000002') return answer(402, { chargeId, status: 'declined', declineCode: 'card_declined' });
+      answer(201, { chargeId, status: 'approved' });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  stub.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  stub.close = () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve())));
+  return stub;
+}
+
+/** The gateway's side of the queue: request/reply over RabbitMQ's direct reply-to. */
+async function startAmqpClient(url: string) {
+  const connection = await connect(url);
+  const channel = await connection.createChannel();
+  const waiting = new Map<string, (reply: PaymentReply) => void>();
+  await channel.consume('amq.rabbitmq.reply-to', (msg) => msg && waiting.get(msg.properties.correlationId)?.(JSON.parse(msg.content.toString())), { noAck: true });
+  return {
+    channel,
+    close: () => connection.close(),
+    request: (body: PaymentRequest) =>
+      new Promise<PaymentReply>((resolve) => {
+        const correlationId = randomUUID();
+        waiting.set(correlationId, resolve);
+        channel.sendToQueue(PAYMENT_REQUESTS_QUEUE, Buffer.from(JSON.stringify(body)), { replyTo: 'amq.rabbitmq.reply-to', correlationId });
+      }),
+  };
+}
+
+// Runs the payment service in-process against the real Postgres and RabbitMQ (its own database
+// and vhost, removed afterwards) and a stand-in for the external provider.
+describe('payment service', () => {
+  const runId = newRunId();
+  const userId = randomUUID();
+  const expYear = new Date().getUTCFullYear() + 2;
+  const paymentFor = (cardNumber: string, orderId = randomUUID()): PaymentRequest => ({
+    orderId, userId, amountCents: 4200, currency: 'EUR', card: { cardNumber, expMonth: 12, expYear, cvc: '123' },
+  });
+  const chargesOf = (orderId: string) => provider.calls.filter((c) => c.idempotencyKey === orderId);
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let vhost: Awaited<ReturnType<typeof createTestVhost>>;
+  let provider: Awaited<ReturnType<typeof startProviderStandIn>>;
+  let app: INestApplication;
+  let api: JsonClient;
+  let amqp: Awaited<ReturnType<typeof startAmqpClient>>;
+  let pg: Client;
+
+  beforeAll(async () => {
+    [db, vhost, provider] = await Promise.all([createTestDatabase(runId), createTestVhost(runId), startProviderStandIn()]);
+    Object.assign(process.env, {
+      PORT: '0',
+      DATABASE_URL: db.url,
+      AMQP_URL: vhost.url,
+      PAYMENT_PROVIDER_URL: provider.url,
+      PROVIDER_TIMEOUT_MS: '500',
+      FRAUD_MAX_CARD_PAYMENTS_24H: '3',
+      LOG_LEVEL: 'silent',
+    });
+    const { AppModule } = await import('./app.module'); // reads its configuration on import
+    app = await createApp(AppModule);
+    await app.listen(0);
+    api = jsonClient(await app.getUrl());
+    amqp = await startAmqpClient(vhost.url); // after the app, which declares the queues
+    pg = new Client({ connectionString: db.url });
+    await pg.connect();
+  }, 60_000);
+
+  afterAll(async () => {
+    await amqp?.close();
+    await pg?.end();
+    await app?.close();
+    await provider?.close();
+    await vhost?.drop();
+    await db?.drop();
+  });
+
+  it('approves a payment, charging the provider with the order id as Idempotency-Key', async () => {
+    const request = paymentFor('4242424242424242');
+    const reply = await amqp.request(request);
+    expect(reply).toEqual({ orderId: request.orderId, paymentId: expect.any(String), status: 'approved' });
+    expect(chargesOf(request.orderId)).toEqual([
+      { idempotencyKey: request.orderId, body: { amountCents: 4200, currency: 'EUR', ...request.card, reference: request.orderId } },
+    ]);
+
+    const view = await api.get(`/payments/${request.orderId}`);
+    expect(view.status).toBe(200);
+    expect(view.body).toEqual({ orderId: request.orderId, status: 'approved', amountCents: 4200, cardLast4: '4242' });
+    const { rows } = await pg.query('SELECT * FROM payment.payments WHERE order_id = $1', [request.orderId]);
+    expect(rows[0]).toMatchObject({
+      id: reply.paymentId,
+      user_id: userId,
+      card_last4: '4242',
+      card_fingerprint: createHash('sha256').update('4242424242424242').digest('hex'),
+      provider_charge_id: `ch_${request.orderId}`,
+      decline_code: null,
+    });
+  });
+
+  it('declines what the provider declines', async () => {
+    const request = paymentFor('4000000000000002');
+    expect(await amqp.request(request)).toEqual({ orderId: request.orderId, paymentId: expect.any(String), status: 'declined', reason: 'card_declined' });
+    expect((await api.get(`/payments/${request.orderId}`)).body).toMatchObject({ status: 'declined', cardLast4: '0002' });
+  });
+
+  it('charges an order once, however often its request is delivered', async () => {
+    for (const cardNumber of ['4242424242424242', '4000000000000002']) {
+      const request = paymentFor(cardNumber);
+      const first = await amqp.request(request);
+      const again = await amqp.request(request);
+      expect(again).toEqual(first);
+      expect(chargesOf(request.orderId)).toHaveLength(1);
+    }
+  });
+
+  it('declines a mistyped or expired card without calling the provider', async () => {
+    const mistyped = paymentFor('4242424242424241');
+    const expired = { ...paymentFor('4242424242424242'), card: { cardNumber: '4242424242424242', expMonth: 1, expYear: 2020, cvc: '123' } };
+    expect(await amqp.request(mistyped)).toMatchObject({ status: 'declined', reason: 'invalid_number' });
+    expect(await amqp.request(expired)).toMatchObject({ status: 'declined', reason: 'expired_card' });
+    expect([...chargesOf(mistyped.orderId), ...chargesOf(expired.orderId)]).toEqual([]);
+  });
+
+  it('declines a card used for more payments in a day than the fraud check allows', async () => {
+    const replies = [];
+    for (let i = 0; i < 4; i++) replies.push(await amqp.request(paymentFor('5555555555554444')));
+    expect(replies.map((r) => r.status)).toEqual(['approved', 'approved', 'approved', 'declined']);
+    expect(replies[3].reason).toBe('suspected_fraud');
+    expect(chargesOf(replies[3].orderId)).toEqual([]);
+  });
+
+  it('replies error when the provider fails or is too slow, and a retry of the order charges it once', async () => {
+    const failed = paymentFor('4000056655665556');
+    const slow = paymentFor('4000056655665556');
+    try {
+      provider.mode = 'failing';
+      expect(await amqp.request(failed)).toEqual({ orderId: failed.orderId, paymentId: expect.any(String), status: 'error', reason: 'the payment provider answered HTTP 500' });
+      provider.mode = 'hanging';
+      expect(await amqp.request(slow)).toMatchObject({ status: 'error', reason: 'the payment provider did not answer within 500 ms' });
+    } finally {
+      provider.mode = 'normal';
+    }
+    expect((await api.get(`/payments/${failed.orderId}`)).body.status).toBe('error');
+
+    // An error is not final: the outcome at the provider is unknown, so the same order is asked
+    // again, with the same Idempotency-Key, and the same payment row is settled.
+    const first = await amqp.request(failed);
+    const retried = await amqp.request(failed);
+    expect(first).toMatchObject({ status: 'approved', paymentId: retried.paymentId });
+    expect(retried).toEqual(first);
+    expect(chargesOf(failed.orderId).map((c) => c.idempotencyKey)).toEqual([failed.orderId, failed.orderId]);
+  });
+
+  it('dead-letters a request that is not a valid payment request', async () => {
+    const orderId = randomUUID();
+    const invalid = [{ ...paymentFor('4242424242424242', orderId), amountCents: -1 }, { orderId: 'nope' }, 'not json'];
+    for (const body of invalid) {
+      amqp.channel.sendToQueue(PAYMENT_REQUESTS_QUEUE, Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)));
+    }
+    const deadLetters: string[] = [];
+    await waitFor(
+      async () => {
+        const msg = await amqp.channel.get(`${PAYMENT_REQUESTS_QUEUE}.dlq`, { noAck: true });
+        if (msg) deadLetters.push(msg.content.toString());
+        return deadLetters.length;
+      },
+      (n) => n === invalid.length,
+      { timeoutMs: 10_000, intervalMs: 50, what: 'the invalid requests in payment.requests.dlq' },
+    );
+    expect(deadLetters.sort()).toEqual(invalid.map((b) => (typeof b === 'string' ? b : JSON.stringify(b))).sort());
+    expect((await api.get(`/payments/${orderId}`)).status).toBe(404);
+  });
+
+  it('never stores a card number or a CVC', async () => {
+    const { rows } = await pg.query<{ row: Record<string, unknown> }>('SELECT row_to_json(p) AS row FROM payment.payments p');
+    expect(rows.length).toBeGreaterThan(5);
+    const text = JSON.stringify(rows);
+    for (const card of ['4242424242424242', '4000000000000002', '5555555555554444', '4000056655665556']) expect(text).not.toContain(card);
+    expect(Object.keys(rows[0].row).sort()).toEqual([
+      'amount_cents', 'card_fingerprint', 'card_last4', 'created_at', 'currency', 'decline_code', 'id', 'order_id',
+      'provider_charge_id', 'status', 'updated_at', 'user_id',
+    ]);
+  });
+
+  it('answers 404 for an unknown order, 400 for a malformed id, and reports ready', async () => {
+    expect((await api.get(`/payments/${randomUUID()}`)).status).toBe(404);
+    expect((await api.get('/payments/not-a-uuid')).status).toBe(400);
+    const ready = await api.get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.info).toMatchObject({ postgres: { status: 'up' }, rabbitmq: { status: 'up' } });
+  });
+});

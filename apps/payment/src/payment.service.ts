@@ -1,0 +1,105 @@
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { ChargeResponse, PaymentReply, PaymentRequest } from '@traceshop/contracts';
+import { cardFingerprint, cardProblem } from './card';
+import { Payment, PaymentsRepository, PaymentStatus } from './payments.repository';
+import { PaymentProvider, PROVIDER_CLIENT } from './provider.client';
+
+/** GET /payments/:orderId: what a person or a test may see of a payment (never the card). */
+export interface PaymentView {
+  orderId: string;
+  status: PaymentStatus;
+  amountCents: number;
+  cardLast4: string;
+}
+
+const tracer = trace.getTracer('payment');
+
+/**
+ * Charges an order exactly once, however often its request is delivered: the payments row
+ * (unique per order) is the first guard, the provider's Idempotency-Key (the order id) the second.
+ */
+@Injectable()
+export class PaymentService {
+  private readonly fraudLimit: number;
+
+  constructor(
+    private readonly payments: PaymentsRepository,
+    @Inject(PROVIDER_CLIENT) private readonly provider: PaymentProvider,
+    config: ConfigService,
+  ) {
+    this.fraudLimit = config.getOrThrow<number>('FRAUD_MAX_CARD_PAYMENTS_24H');
+  }
+
+  async pay(request: PaymentRequest): Promise<PaymentReply> {
+    const { orderId, userId, amountCents, currency, card } = request;
+    const fingerprint = cardFingerprint(card.cardNumber);
+    const payment = await this.payments.claim({
+      orderId, userId, amountCents, currency, cardLast4: card.cardNumber.slice(-4), cardFingerprint: fingerprint,
+    });
+    // A redelivered request for a settled order gets the same answer and charges nothing.
+    // 'pending' and 'error' go on: the provider's answer is unknown, and asking again is safe.
+    if (payment.status === 'approved' || payment.status === 'declined') return toReply(payment);
+
+    const problem = cardProblem(card);
+    if (problem) return toReply(await this.payments.settle(payment.id, 'declined', undefined, problem));
+    if (!(await this.fraudCheck(fingerprint))) {
+      return toReply(await this.payments.settle(payment.id, 'declined', undefined, 'suspected_fraud'));
+    }
+
+    let charge: ChargeResponse;
+    try {
+      charge = await inSpan('payment.charge', async (span) => {
+        const result = await this.provider.charge({ amountCents, currency, ...card, reference: orderId }, orderId);
+        span.setAttributes({ 'traceshop.charge.id': result.chargeId, 'traceshop.payment.status': result.status });
+        if (result.declineCode) span.setAttribute('traceshop.payment.decline_code', result.declineCode);
+        return result;
+      });
+    } catch (e) {
+      // Replied at once (no throw, no dead letter), so the gateway answers quickly instead of
+      // waiting for its own timeout. The outcome is unknown (a timeout may still have charged),
+      // so 'error' is not final: a retry of the order asks again with the same Idempotency-Key.
+      return toReply(await this.payments.settle(payment.id, 'error'), (e as Error).message);
+    }
+    return toReply(await this.payments.settle(payment.id, charge.status, charge.chargeId, charge.declineCode));
+  }
+
+  async find(orderId: string): Promise<PaymentView> {
+    const payment = await this.payments.findByOrderId(orderId);
+    if (!payment) throw new NotFoundException('no payment for this order');
+    const { status, amountCents, cardLast4 } = payment;
+    return { orderId, status, amountCents, cardLast4 };
+  }
+
+  /** `payment.fraud_check`: a card used for too many payments in a day is not charged. */
+  private fraudCheck(fingerprint: string): Promise<boolean> {
+    return inSpan('payment.fraud_check', async (span) => {
+      const recent = await this.payments.countRecentByCard(fingerprint);
+      const allowed = recent <= this.fraudLimit;
+      span.setAttributes({ 'traceshop.fraud.card_payments_24h': recent, 'traceshop.fraud.decision': allowed ? 'allow' : 'decline' });
+      return allowed;
+    });
+  }
+}
+
+/** The reply for the payment as stored; `reason` is the decline code, or why it failed. */
+function toReply(payment: Payment, errorReason?: string): PaymentReply {
+  const reason = payment.declineCode ?? (payment.status === 'error' ? errorReason : undefined);
+  return { orderId: payment.orderId, paymentId: payment.id, status: payment.status as PaymentReply['status'], ...(reason ? { reason } : {}) };
+}
+
+/** Runs `fn` in a child span of the current one; a failure marks the span and is rethrown. */
+function inSpan<T>(name: string, fn: (span: Span) => Promise<T>): Promise<T> {
+  return tracer.startActiveSpan(name, async (span) => {
+    try {
+      return await fn(span);
+    } catch (e) {
+      span.recordException(e as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
+      throw e;
+    } finally {
+      span.end();
+    }
+  });
+}
