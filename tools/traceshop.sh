@@ -23,7 +23,7 @@ setup() {
 case ${1:-} in
   start)
     setup
-    exec npx tsx libs/testing/src/bin/stack.ts
+    exec npx tsx --tsconfig libs/testing/tsconfig.json libs/testing/src/bin/stack.ts
     ;;
   test)
     setup

@@ -1,0 +1,48 @@
+/**
+ * `npm start` without Docker: the whole TraceShop natively, on the default ports, with its data
+ * kept between runs (database and vhost `traceshop`). Builds nothing: the services must be built
+ * (dist/apps) and the Collector and Jaeger too (bash tools/build-tools.sh).
+ *
+ *   npx tsx libs/testing/src/bin/stack.ts
+ *
+ * Every process's output is printed with a [service] prefix; Ctrl-C stops it all in order.
+ * TRACESHOP_APPS=auth,gateway starts only those services (plus the Collector and Jaeger).
+ */
+import type { ServiceName } from '@traceshop/contracts';
+import { Stack, startStack } from '../index';
+
+async function main() {
+  const apps = process.env.TRACESHOP_APPS?.split(',').filter(Boolean) as ServiceName[] | undefined;
+  console.log(`starting TraceShop (Jaeger, Collector, ${apps?.join(', ') ?? 'all six services'})...`);
+  let stack: Stack;
+  try {
+    stack = await startStack({ ephemeral: false, logs: 'inherit', runId: 'dev', apps });
+  } catch (e) {
+    console.error(`\nTraceShop did not start: ${(e as Error).message}`);
+    process.exit(1);
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping TraceShop...`);
+    await stack.stop().catch((e) => console.error(`stop: ${(e as Error).message}`));
+    console.log('stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  console.log(`
+TraceShop is up.
+  shop API (gateway)  ${stack.gatewayUrl}
+  Jaeger query API    ${stack.jaegerUrl}/api/services   (UI: ${stack.jaegerUrl}; the full UI comes with docker compose)
+  OTLP/HTTP in        ${stack.collectorOtlpHttpUrl}/v1/traces
+  demo user           demo@traceshop.local / traceshop-demo
+  logs                ${stack.logDir}
+Ctrl-C stops everything.
+`);
+}
+
+void main();

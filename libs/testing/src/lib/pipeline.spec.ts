@@ -1,0 +1,90 @@
+// The telemetry pipeline for real: the pinned Collector and Jaeger, started by startStack with
+// otel/collector.yaml and otel/jaeger.yaml, take one OTLP span carrying secrets; Jaeger must show
+// the span without them. Needs the binaries from `bash tools/build-tools.sh`.
+import { randomBytes } from 'node:crypto';
+import { getTrace, roots, serviceOf, tag } from './jaeger';
+import { portOpen } from './processes';
+import { Stack, startStack, stackPorts } from './stack';
+
+jest.setTimeout(120_000);
+
+const PORT_BASE = 27_400; // away from the defaults and from the system tests' 18000
+const CARD = '4242424242424242';
+const SPACED_CARD = '4242 4242 4242 4242';
+const BEARER = 'Bearer abc';
+
+describe('collector -> jaeger pipeline', () => {
+  let stack: Stack;
+
+  beforeAll(async () => {
+    stack = await startStack({ apps: [], ephemeral: true, portBase: PORT_BASE });
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('delivers a span to Jaeger with its attributes, minus the secrets', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const attr = (key: string, value: string) => ({ key, value: { stringValue: value } });
+    const body = {
+      resourceSpans: [
+        {
+          resource: { attributes: [attr('service.name', 'pipeline-spec')] },
+          scopeSpans: [
+            {
+              scope: { name: 'pipeline.spec' },
+              spans: [
+                {
+                  traceId,
+                  spanId: randomBytes(8).toString('hex'),
+                  name: 'POST /api/checkout',
+                  kind: 2,
+                  startTimeUnixNano: String(now - 5_000_000n),
+                  endTimeUnixNano: String(now),
+                  attributes: [
+                    attr('traceshop.order.id', 'order-42'),
+                    attr('card.number', CARD),
+                    attr('http.request.header.authorization', BEARER),
+                    attr('traceshop.note', `paid with ${SPACED_CARD}`),
+                  ],
+                  events: [{ timeUnixNano: String(now - 1_000_000n), name: 'upstream error', attributes: [attr('exception.message', `401 for ${BEARER}`)] }],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+
+    const res = await fetch(`${stack.collectorOtlpHttpUrl}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(200);
+
+    const trace = await getTrace(stack.jaegerUrl, traceId);
+    const [span] = roots(trace);
+    expect(trace.spans).toHaveLength(1);
+    expect(serviceOf(trace, span)).toBe('pipeline-spec');
+    expect(span.operationName).toBe('POST /api/checkout');
+    expect(tag(span, 'traceshop.order.id')).toBe('order-42');
+    // A secret-named key is dropped; a secret-looking value is masked wherever it sits.
+    expect(tag(span, 'http.request.header.authorization')).toBeUndefined();
+    expect(tag(span, 'traceshop.note')).toBe('paid with ****');
+
+    const json = JSON.stringify(trace);
+    for (const secret of [CARD, SPACED_CARD, BEARER]) expect(json).not.toContain(secret);
+  });
+
+  it('closes every port when stopped', async () => {
+    await stack.stop();
+    const ports = stackPorts(PORT_BASE);
+    const all = [...Object.values(ports.collector), ...Object.values(ports.jaeger)];
+    const open = [];
+    for (const port of all) if (await portOpen(port)) open.push(port);
+    expect(open).toEqual([]);
+  });
+});

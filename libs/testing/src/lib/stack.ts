@@ -1,0 +1,232 @@
+import { SERVICES, ServiceName } from '@traceshop/contracts';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { LogMode, ManagedProcess, assertPortFree } from './processes';
+import { createDatabase, createVhost, databaseUrl, deleteRedisKeys, deleteVhost, dropDatabase } from './resources';
+import { locateTools, repoRoot } from './tools';
+
+/** The six services, in the order of their port offsets. */
+export const ALL_APPS = Object.keys(SERVICES) as ServiceName[];
+
+/** Options of `startStack`. */
+export interface StackOptions {
+  /** Names this stack's database, vhost, Redis prefix and log folder (default: 8 random hex digits). */
+  runId?: string;
+  /**
+   * Apps listen on portBase + 0..5 (gateway, auth, cart, inventory, payment, payment-provider),
+   * the Collector on portBase + 100..103, Jaeger on portBase + 110..115. Default: the apps'
+   * real default ports (gateway 8080, auth 3001, ...), the Collector on 4317/4318/13133/8888 and
+   * Jaeger's query API and UI on 16686 (see `stackPorts`).
+   */
+  portBase?: number;
+  /** Which apps to start (default: all six; [] = only the Collector and Jaeger). */
+  apps?: ServiceName[];
+  /** Extra environment for every app (e.g. a fault flag). */
+  env?: Record<string, string>;
+  /** Extra environment for one app; wins over `env`. */
+  appEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+  /**
+   * true (default): a database `traceshop_<runId>`, a vhost `traceshop-<runId>` and the Redis
+   * key prefix `<runId>:`, all removed by stop(). false: database and vhost `traceshop`,
+   * created if missing and kept, and no Redis prefix (what `npm start` uses).
+   */
+  ephemeral?: boolean;
+  /** 'files' (default): output only in `<logDir>/<name>.log`; 'inherit': also on stdout, prefixed `[name]`. */
+  logs?: LogMode;
+  /** How long each process may take to become healthy (default 60 000 ms). */
+  readyTimeoutMs?: number;
+}
+
+/** A running stack. `stop()` stops it and, if it is ephemeral, deletes its data. */
+export interface Stack {
+  runId: string;
+  /** Base URL of each started app, by service name. */
+  urls: Record<ServiceName, string>;
+  gatewayUrl: string;
+  /** Jaeger's query API (and UI placeholder natively; the full UI comes with docker compose). */
+  jaegerUrl: string;
+  /** Where the services send OTLP/HTTP (POST <this>/v1/traces). */
+  collectorOtlpHttpUrl: string;
+  databaseUrl: string;
+  amqpUrl: string;
+  redisKeyPrefix: string;
+  /** Folder of the per-process log files. */
+  logDir: string;
+  stop(): Promise<void>;
+}
+
+/** The ports a stack uses (see `StackOptions.portBase`). */
+export interface StackPorts {
+  apps: Record<ServiceName, number>;
+  collector: { otlpGrpc: number; otlpHttp: number; health: number; metrics: number };
+  jaeger: { otlpGrpc: number; otlpHttp: number; queryHttp: number; queryGrpc: number; health: number; metrics: number };
+}
+
+/** The port layout of a stack started with `portBase` (undefined: the default ports). */
+export function stackPorts(portBase?: number): StackPorts {
+  if (portBase === undefined) {
+    return {
+      apps: { ...SERVICES },
+      collector: { otlpGrpc: 4317, otlpHttp: 4318, health: 13133, metrics: 8888 },
+      // Jaeger shares the host with the Collector natively, so its OTLP, health and metrics
+      // ports move off the Collector's.
+      jaeger: { otlpGrpc: 14317, otlpHttp: 14318, queryHttp: 16686, queryGrpc: 16685, health: 14133, metrics: 14888 },
+    };
+  }
+  const b = portBase;
+  return {
+    apps: Object.fromEntries(ALL_APPS.map((app, i) => [app, b + i])) as Record<ServiceName, number>,
+    collector: { otlpGrpc: b + 100, otlpHttp: b + 101, health: b + 102, metrics: b + 103 },
+    jaeger: { otlpGrpc: b + 110, otlpHttp: b + 111, queryHttp: b + 112, queryGrpc: b + 113, health: b + 114, metrics: b + 115 },
+  };
+}
+
+const LOCAL = '127.0.0.1';
+
+/**
+ * Starts the native stack: Jaeger and the Collector (the pinned binaries from
+ * tools/build-tools.sh, with otel/jaeger.yaml and otel/collector.yaml), then the chosen apps
+ * from dist/ (`node --require dist/apps/<app>/telemetry.js dist/apps/<app>/main.js`), each
+ * waited for on its health endpoint. Postgres, Redis and RabbitMQ are the machine's.
+ * On any failure everything already started is stopped again and the error says which process
+ * failed, with the end of its log.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const root = repoRoot();
+  const runId = options.runId ?? randomBytes(4).toString('hex');
+  if (!/^[a-z0-9_]{1,40}$/.test(runId)) throw new Error(`runId must be lower-case letters, digits or _: ${runId}`);
+  const apps = options.apps ?? ALL_APPS;
+  const ephemeral = options.ephemeral ?? true;
+  const logs = options.logs ?? 'files';
+  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  const ports = stackPorts(options.portBase);
+
+  const tools = locateTools(root);
+  const missing = apps.filter((app) => !existsSync(join(root, 'dist/apps', app, 'main.js')));
+  if (missing.length > 0) throw new Error(`not built: ${missing.join(', ')} (run \`npx nx run-many -t build -p ${missing.join(',')}\`)`);
+  for (const app of apps) await assertPortFree(ports.apps[app], app);
+  for (const [what, port] of Object.entries(ports.collector)) await assertPortFree(port, `collector ${what}`);
+  for (const [what, port] of Object.entries(ports.jaeger)) await assertPortFree(port, `jaeger ${what}`);
+
+  const database = ephemeral ? `traceshop_${runId}` : 'traceshop';
+  const vhost = ephemeral ? `traceshop-${runId}` : 'traceshop';
+  const redisUrl = process.env.TRACESHOP_REDIS_URL || 'redis://127.0.0.1:6379';
+  const redisKeyPrefix = ephemeral ? `${runId}:` : '';
+  const amqpUrl = `${process.env.TRACESHOP_AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672'}/${encodeURIComponent(vhost)}`;
+  const logDir = join(root, 'tmp', `stack-${runId}`);
+  mkdirSync(logDir, { recursive: true });
+
+  const urls = Object.fromEntries(ALL_APPS.map((app) => [app, `http://${LOCAL}:${ports.apps[app]}`])) as Record<ServiceName, string>;
+  const started: ManagedProcess[] = [];
+  let created = { database: false, vhost: false };
+
+  const cleanUp = async () => {
+    const errors: unknown[] = [];
+    const apps = started.filter((p) => !['otelcol', 'jaeger'].includes(p.name));
+    await Promise.all(apps.map((p) => p.stop()));
+    // The Collector after the apps (it receives their last spans), Jaeger after the Collector
+    // (it flushes its batch on the way out).
+    for (const name of ['otelcol', 'jaeger']) await started.find((p) => p.name === name)?.stop();
+    if (ephemeral) {
+      if (created.database) await dropDatabase(database).catch((e) => errors.push(e));
+      if (created.vhost) await deleteVhost(vhost).catch((e) => errors.push(e));
+      await deleteRedisKeys(redisUrl, redisKeyPrefix).catch((e) => errors.push(e));
+    }
+    if (errors.length > 0) throw new AggregateError(errors, `stack ${runId}: clean-up failed: ${errors.map(String).join('; ')}`);
+  };
+
+  const start = (name: string, command: string, args: string[], env: Record<string, string>) => {
+    const proc = ManagedProcess.start({ name, command, args, cwd: root, env: { ...baseEnv(), ...env }, logFile: join(logDir, `${name}.log`), logs });
+    started.push(proc);
+    return proc;
+  };
+
+  try {
+    await Promise.all([
+      createDatabase(database).then(() => (created = { ...created, database: true })),
+      createVhost(vhost).then(() => (created = { ...created, vhost: true })),
+    ]);
+
+    // Quiet backends when their output lands on the terminal.
+    const backendLogLevel = logs === 'inherit' ? 'warn' : 'info';
+    const jaegerOtlpGrpc = `${LOCAL}:${ports.jaeger.otlpGrpc}`;
+    const jaeger = start('jaeger', tools.jaeger, ['--config', `file:${join(root, 'otel/jaeger.yaml')}`], {
+      JAEGER_OTLP_GRPC_ENDPOINT: jaegerOtlpGrpc,
+      JAEGER_OTLP_HTTP_ENDPOINT: `${LOCAL}:${ports.jaeger.otlpHttp}`,
+      JAEGER_QUERY_HTTP_ENDPOINT: `${LOCAL}:${ports.jaeger.queryHttp}`,
+      JAEGER_QUERY_GRPC_ENDPOINT: `${LOCAL}:${ports.jaeger.queryGrpc}`,
+      JAEGER_HEALTH_ENDPOINT: `${LOCAL}:${ports.jaeger.health}`,
+      JAEGER_METRICS_HOST: LOCAL,
+      JAEGER_METRICS_PORT: String(ports.jaeger.metrics),
+      JAEGER_LOG_LEVEL: backendLogLevel,
+    });
+    // Jaeger first: a Collector that finds Jaeger's port closed backs off and holds its first
+    // batch for ~5 s.
+    await jaeger.waitHealthy(`http://${LOCAL}:${ports.jaeger.health}/status`, readyTimeoutMs);
+    const collector = start('otelcol', tools.otelcol, ['--config', `file:${join(root, 'otel/collector.yaml')}`], {
+      OTELCOL_OTLP_GRPC_ENDPOINT: `${LOCAL}:${ports.collector.otlpGrpc}`,
+      OTELCOL_OTLP_HTTP_ENDPOINT: `${LOCAL}:${ports.collector.otlpHttp}`,
+      OTELCOL_HEALTH_ENDPOINT: `${LOCAL}:${ports.collector.health}`,
+      OTELCOL_METRICS_HOST: LOCAL,
+      OTELCOL_METRICS_PORT: String(ports.collector.metrics),
+      OTELCOL_LOG_LEVEL: backendLogLevel,
+      JAEGER_OTLP_GRPC_ENDPOINT: jaegerOtlpGrpc,
+    });
+    await collector.waitHealthy(`http://${LOCAL}:${ports.collector.health}/`, readyTimeoutMs);
+
+    const collectorOtlpHttpUrl = `http://${LOCAL}:${ports.collector.otlpHttp}`;
+    const appProcs = apps.map((app) =>
+      start(app, process.execPath, ['--require', join(root, 'dist/apps', app, 'telemetry.js'), join(root, 'dist/apps', app, 'main.js')], {
+        PORT: String(ports.apps[app]),
+        OTEL_SERVICE_NAME: app,
+        OTEL_EXPORTER_OTLP_ENDPOINT: collectorOtlpHttpUrl,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+        DATABASE_URL: databaseUrl(database),
+        REDIS_URL: redisUrl,
+        REDIS_KEY_PREFIX: redisKeyPrefix,
+        AMQP_URL: amqpUrl,
+        AUTH_URL: urls.auth,
+        CART_URL: urls.cart,
+        INVENTORY_URL: urls.inventory,
+        PAYMENT_PROVIDER_URL: urls['payment-provider'],
+        LOG_LEVEL: 'info',
+        ...options.env,
+        ...options.appEnv?.[app],
+      }),
+    );
+    await Promise.all(appProcs.map((p, i) => p.waitHealthy(`${urls[apps[i]]}/health/ready`, readyTimeoutMs)));
+
+    let stopping: Promise<void> | undefined;
+    return {
+      runId,
+      urls,
+      gatewayUrl: urls.gateway,
+      jaegerUrl: `http://${LOCAL}:${ports.jaeger.queryHttp}`,
+      collectorOtlpHttpUrl,
+      databaseUrl: databaseUrl(database),
+      amqpUrl,
+      redisKeyPrefix,
+      logDir,
+      stop: () => (stopping ??= cleanUp()),
+    };
+  } catch (e) {
+    await cleanUp().catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * The environment every process starts from: ours, minus what would change how a service or
+ * backend behaves behind the stack's back (a test runner's NODE_ENV, a loader in NODE_OPTIONS,
+ * stray OTEL_* settings).
+ */
+function baseEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value === undefined || key.startsWith('OTEL_') || ['NODE_OPTIONS', 'NODE_ENV', 'JEST_WORKER_ID'].includes(key)) continue;
+    env[key] = value;
+  }
+  return env;
+}

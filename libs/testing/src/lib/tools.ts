@@ -1,0 +1,46 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+/** The repository root: the nearest folder above this file that holds nx.json. */
+export function repoRoot(from: string = __dirname): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'nx.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no nx.json above ${from}`);
+  }
+}
+
+/** The pinned versions in otel/versions.env (the same file docker-compose and the build read). */
+export function pinnedVersions(root = repoRoot()): Record<string, string> {
+  const versions: Record<string, string> = {};
+  for (const line of readFileSync(join(root, 'otel/versions.env'), 'utf8').split('\n')) {
+    const m = /^\s*([A-Z0-9_]+)=(.*)$/.exec(line);
+    if (m) versions[m[1]] = m[2].trim();
+  }
+  return versions;
+}
+
+/** Paths of the natively built Collector and Jaeger binaries. */
+export interface ToolPaths {
+  otelcol: string;
+  jaeger: string;
+}
+
+/**
+ * Finds the Collector and Jaeger built by tools/build-tools.sh at their pinned versions
+ * (in TRACESHOP_TOOLS, default ~/.cache/traceshop/tools); throws, saying how to build them, if
+ * one is missing.
+ */
+export function locateTools(root = repoRoot()): ToolPaths {
+  const dir = process.env.TRACESHOP_TOOLS || join(homedir(), '.cache/traceshop/tools');
+  const v = pinnedVersions(root);
+  const tools = { otelcol: join(dir, `otelcol-${v.OTELCOL_VERSION}`), jaeger: join(dir, `jaeger-${v.JAEGER_VERSION}`) };
+  const missing = Object.values(tools).filter((p) => !existsSync(p));
+  if (missing.length > 0) {
+    throw new Error(
+      `missing ${missing.join(', ')}: build the pinned Collector and Jaeger first with ` +
+        '`bash tools/build-tools.sh collector jaeger` (once; takes a few minutes)',
+    );
+  }
+  return tools;
+}
