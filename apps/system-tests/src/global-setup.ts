@@ -1,4 +1,6 @@
-import { startStack, stackFromEnv } from '@traceshop/testing';
+import { join } from 'node:path';
+import { register } from 'tsconfig-paths';
+import type * as Testing from '@traceshop/testing';
 
 /**
  * Starts the native stack once for every system test file (its own database, vhost and Redis
@@ -6,9 +8,13 @@ import { startStack, stackFromEnv } from '@traceshop/testing';
  * and TRACESHOP_JAEGER_URL are set (e.g. one started by `docker compose up`).
  */
 export default async function globalSetup() {
+  // Jest loads global setup outside its own module resolver: teach Node the @traceshop/* aliases.
+  const root = join(__dirname, '../../..');
+  register({ baseUrl: root, paths: require(join(root, 'tsconfig.base.json')).compilerOptions.paths });
+  const { startStack, stackFromEnv } = require('@traceshop/testing') as typeof Testing;
+
   const stack = stackFromEnv() ?? (await startStack({ ephemeral: true, portBase: 18000, logs: 'files' }));
   (globalThis as { __stack?: unknown }).__stack = stack;
   process.env.TRACESHOP_GATEWAY_URL = stack.gatewayUrl;
   process.env.TRACESHOP_JAEGER_URL = stack.jaegerUrl;
-  process.env.TRACESHOP_PAYMENT_URL = stack.urls?.payment ?? '';
 }

@@ -12,12 +12,19 @@ export interface PostgresOptions {
   migrationsDir: string;
 }
 
-/** Runs the pending SQL migrations of one schema (node-pg-migrate, with its advisory lock). */
+/**
+ * Runs the pending SQL migrations of one schema with node-pg-migrate. Its own lock is one per
+ * database and fails at once, so services starting together would crash each other; instead we
+ * wait on a lock per schema, which still keeps two instances of one service from racing.
+ */
 export async function migrate(pool: Pool, { schema, migrationsDir }: PostgresOptions): Promise<void> {
   const client = await pool.connect();
   const logger = new Logger('migrations');
+  const lock = `traceshop.migrations.${schema}`;
   try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [lock]);
     await runner({
+      noLock: true,
       dbClient: client,
       dir: migrationsDir,
       direction: 'up',
@@ -28,6 +35,7 @@ export async function migrate(pool: Pool, { schema, migrationsDir }: PostgresOpt
       logger: { debug: () => undefined, info: (m) => logger.log(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
     });
   } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lock]).catch(() => undefined);
     client.release();
   }
 }
