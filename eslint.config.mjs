@@ -28,6 +28,21 @@ export default [
     },
   },
   {
+    // Specs may also use the testing lib (resources, clients, Jaeger helpers).
+    files: ['**/*.spec.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: true,
+          depConstraints: depConstraints.map((c) =>
+            c.sourceTag.startsWith('type:') ? { ...c, onlyDependOnLibsWithTags: [...c.onlyDependOnLibsWithTags, 'type:testing'] } : c,
+          ),
+        },
+      ],
+    },
+  },
+  {
     // Only the telemetry lib may touch the SDK; everything else uses @opentelemetry/api.
     files: ['apps/**/*.ts', 'libs/**/*.ts'],
     ignores: ['libs/telemetry/**'],

@@ -1,0 +1,28 @@
+import { BadRequestException, ConflictException, PayloadTooLargeException } from '@nestjs/common';
+import { toErrorBody } from './http-error.filter';
+
+describe('toErrorBody', () => {
+  it('keeps the status and message of an HttpException', () => {
+    expect(toErrorBody(new ConflictException('insufficient stock for SKU-1'))).toEqual({
+      statusCode: 409,
+      error: 'Conflict',
+      message: 'insufficient stock for SKU-1',
+    });
+    expect(toErrorBody(new BadRequestException(['quantity must not be less than 1']))).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: ['quantity must not be less than 1'],
+    });
+    expect(toErrorBody(new PayloadTooLargeException()).statusCode).toBe(413);
+  });
+
+  it('treats body-parser errors as client errors', () => {
+    const tooLarge = Object.assign(new Error('request entity too large'), { status: 413, type: 'entity.too.large' });
+    expect(toErrorBody(tooLarge)).toEqual({ statusCode: 413, error: 'Payload Too Large', message: 'request entity too large' });
+  });
+
+  it('hides everything about an unexpected error', () => {
+    const body = toErrorBody(new Error('connect ECONNREFUSED 10.0.0.7:5432 at Pool.connect (pool.js:45)'));
+    expect(body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
+  });
+});
