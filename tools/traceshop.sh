@@ -16,7 +16,7 @@ setup() {
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     npm ci --no-audit --no-fund
   fi
-  bash tools/build-tools.sh collector jaeger
+  bash tools/build-tools.sh collector jaeger k6
   npx nx run-many -t build -p "$APPS" --output-style=static
 }
 
