@@ -1,4 +1,6 @@
 import { getTrace, JaegerSpan, JaegerTrace, jsonClient, parentOf, roots, serviceOf, tag } from '@traceshop/testing';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { APPROVED_CARD, DECLINED_CARD, eventually, gatewayUrl, jaegerUrl, newCustomer } from './shop';
 
 const SERVICES = ['gateway', 'auth', 'cart', 'inventory', 'payment', 'payment-provider'];
@@ -106,6 +108,21 @@ describe('a checkout, as one trace in Jaeger', () => {
     expect(all).not.toContain(APPROVED_CARD.cardNumber);
     expect(all).not.toMatch(new RegExp(`(cvc|cvv)[^=]*=${APPROVED_CARD.cvc}`, 'i'));
     expect(all).not.toMatch(/=Bearer /i);
+  });
+
+  it('logs JSON lines that carry the trace and span ids, and no secret', () => {
+    const logDir = process.env.TRACESHOP_LOG_DIR!;
+    const logs = Object.fromEntries(readdirSync(logDir).map((f) => [f.replace(/\.log$/, ''), readFileSync(join(logDir, f), 'utf8')]));
+    const gatewayLines = logs['gateway']
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { trace_id?: string; span_id?: string });
+    const ofThisTrace = gatewayLines.filter((l) => l.trace_id === traceId);
+    expect(ofThisTrace.length).toBeGreaterThan(0);
+    expect(ofThisTrace[0].span_id).toMatch(/^[0-9a-f]{16}$/);
+    for (const service of SERVICES) expect(Object.keys(logs)).toContain(service);
+    const all = Object.values(logs).join('\n');
+    for (const secret of [customer.password, customer.token, APPROVED_CARD.cardNumber]) expect(all).not.toContain(secret);
   });
 
   it('records the order (the consumers ran) and answers it only to its owner', async () => {

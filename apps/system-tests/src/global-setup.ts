@@ -17,4 +17,7 @@ export default async function globalSetup() {
   (globalThis as { __stack?: unknown }).__stack = stack;
   process.env.TRACESHOP_GATEWAY_URL = stack.gatewayUrl;
   process.env.TRACESHOP_JAEGER_URL = stack.jaegerUrl;
+  // Where each service's log is: tmp/stack-<run>/<service>.log natively; against compose, set
+  // TRACESHOP_LOG_DIR to a folder of `docker compose logs --no-log-prefix <service>` dumps.
+  if ('logDir' in stack) process.env.TRACESHOP_LOG_DIR = stack.logDir;
 }
