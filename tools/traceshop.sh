@@ -2,6 +2,7 @@
 # The two commands of the README:
 #   npm start   builds what is missing and starts the whole system natively (Ctrl-C stops it)
 #   npm test    builds what is missing and runs every test, ending with "N passed, N failed"
+#   npm run scenario -- list|on|off   switches the fault scenarios (flags/traceshop.flagd.json)
 # Both bring their own Node 24 (tools/node.sh), npm dependencies, and the pinned Collector and
 # Jaeger (tools/build-tools.sh, cached in ~/.cache/traceshop, built once).
 set -euo pipefail
@@ -12,9 +13,11 @@ export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
 APPS=gateway,auth,cart,inventory,payment,payment-provider
 
 setup() {
-  # npm ci only when the lockfile changed since the last install.
+  # Install the locked versions when the lockfile changed since the last install. `npm install`,
+  # not `npm ci`: the registry here lacks some other platforms' optional binaries (sass-embedded-*),
+  # which npm leaves out of the lockfile and `npm ci` then refuses as "out of sync".
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    npm ci --no-audit --no-fund
+    npm install --no-audit --no-fund
   fi
   bash tools/build-tools.sh collector jaeger k6
   npx nx run-many -t build -p "$APPS" --output-style=static
@@ -36,8 +39,12 @@ case ${1:-} in
     npx nx run system-tests:e2e --output-style=static || status=1
     node tools/test-summary.js "$status"
     ;;
+  scenario)
+    shift
+    exec npx tsx --tsconfig libs/testing/tsconfig.json libs/testing/src/bin/scenario.ts "$@"
+    ;;
   *)
-    echo "usage: $0 start|test" >&2
+    echo "usage: $0 start|test|scenario" >&2
     exit 2
     ;;
 esac
