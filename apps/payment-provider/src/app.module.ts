@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { HealthModule, LoggingModule, validateWith } from '@traceshop/platform';
+import { FlagsModule, HealthModule, LoggingModule, validateWith } from '@traceshop/platform';
 import { ChargesController } from './charges.controller';
 import { ChargesService } from './charges.service';
 import { configSchema } from './config';
@@ -9,6 +9,7 @@ import { configSchema } from './config';
   imports: [
     ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: validateWith(configSchema) }),
     LoggingModule,
+    FlagsModule,
     // An external processor's sandbox: no Postgres, Redis or RabbitMQ, so /health/ready checks nothing else.
     HealthModule,
   ],

@@ -1,7 +1,8 @@
 import { Injectable, UnprocessableEntityException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { trace } from '@opentelemetry/api';
-import type { ChargeRequest, ChargeResponse } from '@traceshop/contracts';
+import { ChargeRequest, ChargeResponse, SCENARIOS } from '@traceshop/contracts';
+import { Flags } from '@traceshop/platform';
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout } from 'node:timers/promises';
 
@@ -10,6 +11,9 @@ export interface ChargeResult {
   statusCode: 201 | 402;
   body: ChargeResponse;
 }
+
+/** How late the processor answers in the slow-checkout scenario. */
+const SLOW_PROVIDER_MS = 2_000;
 
 /** The sandbox's test cards, the same as in real processors' documentation. */
 const DECLINED_CARD = '4000000000000002';
@@ -34,7 +38,7 @@ export class ChargesService {
   // still running waits for it instead of charging a second time.
   private readonly byKey = new Map<string, Remembered>();
 
-  constructor(config: ConfigService) {
+  constructor(config: ConfigService, private readonly flags: Flags) {
     this.latencyMs = config.getOrThrow<number>('PROVIDER_LATENCY_MS');
   }
 
@@ -64,6 +68,9 @@ export class ChargesService {
     // Fault scenario "slow provider": with PROVIDER_LATENCY_MS raised, this server span (and
     // payment's client span around it) grows by that much while nothing else in it does.
     if (this.latencyMs > 0) await setTimeout(this.latencyMs);
+    // Scenario slow-checkout: the processor is having a bad day and answers after ~2 s. In the
+    // trace, this server span and payment's `POST` client span around it take most of the checkout.
+    if (await this.flags.isOn(SCENARIOS.slowCheckout)) await setTimeout(SLOW_PROVIDER_MS);
     const chargeId = `ch_${randomBytes(12).toString('hex')}`;
     if (request.cardNumber === DECLINED_CARD) {
       return { statusCode: 402, body: { chargeId, status: 'declined', declineCode: 'card_declined' } };

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { createApp } from '@traceshop/platform';
 import { JsonClient, jsonClient, newRunId } from '@traceshop/testing';
@@ -14,7 +15,7 @@ describe('payment-provider API', () => {
   const key = () => ({ 'idempotency-key': newRunId() });
 
   beforeAll(async () => {
-    Object.assign(process.env, { PORT: '0', LOG_LEVEL: 'silent' });
+    Object.assign(process.env, { PORT: '0', LOG_LEVEL: 'silent', FLAGS_FILE: join(__dirname, '../../../flags/traceshop.flagd.json') });
     const { AppModule } = await import('./app.module'); // reads its configuration on import
     app = await createApp(AppModule);
     await app.listen(0);

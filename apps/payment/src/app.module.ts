@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { MessagingModule } from '@traceshop/messaging';
-import { HealthModule, LoggingModule, PostgresModule, validateWith } from '@traceshop/platform';
+import { FlagsModule, HealthModule, LoggingModule, PostgresModule, validateWith } from '@traceshop/platform';
 import { join } from 'node:path';
 import { configSchema } from './config';
+import { FraudHistoryRepository } from './fraud-history.repository';
 import { PaymentConsumer } from './payment.consumer';
 import { PaymentService } from './payment.service';
 import { PaymentsController } from './payments.controller';
@@ -17,9 +18,10 @@ import { PROVIDER_CLIENT, ProviderClient } from './provider.client';
     // Payments live in Postgres (schema "payment"); requests arrive over RabbitMQ.
     PostgresModule.forRoot({ schema: 'payment', migrationsDir: join(__dirname, 'migrations') }),
     MessagingModule,
+    FlagsModule,
     HealthModule,
   ],
   controllers: [PaymentsController],
-  providers: [PaymentService, PaymentsRepository, PaymentConsumer, { provide: PROVIDER_CLIENT, useClass: ProviderClient }],
+  providers: [PaymentService, PaymentsRepository, FraudHistoryRepository, PaymentConsumer, { provide: PROVIDER_CLIENT, useClass: ProviderClient }],
 })
 export class AppModule {}

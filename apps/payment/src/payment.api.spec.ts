@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { ChargeRequest, PAYMENT_REQUESTS_QUEUE, PaymentReply, PaymentRequest } from '@traceshop/contracts';
 import { createApp } from '@traceshop/platform';
@@ -86,6 +87,8 @@ describe('payment service', () => {
       PAYMENT_PROVIDER_URL: provider.url,
       PROVIDER_TIMEOUT_MS: '500',
       FRAUD_MAX_CARD_PAYMENTS_24H: '3',
+      FRAUD_HISTORY_ROWS: '1000',
+      FLAGS_FILE: join(__dirname, '../../../flags/traceshop.flagd.json'),
       LOG_LEVEL: 'silent',
     });
     const { AppModule } = await import('./app.module'); // reads its configuration on import

@@ -1,8 +1,10 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Span, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { ChargeResponse, PaymentReply, PaymentRequest } from '@traceshop/contracts';
+import { ChargeResponse, PaymentReply, PaymentRequest, SCENARIOS } from '@traceshop/contracts';
+import { Flags } from '@traceshop/platform';
 import { cardFingerprint, cardProblem } from './card';
+import { FraudHistoryRepository } from './fraud-history.repository';
 import { Payment, PaymentsRepository, PaymentStatus } from './payments.repository';
 import { PaymentProvider, PROVIDER_CLIENT } from './provider.client';
 
@@ -26,6 +28,8 @@ export class PaymentService {
 
   constructor(
     private readonly payments: PaymentsRepository,
+    private readonly history: FraudHistoryRepository,
+    private readonly flags: Flags,
     @Inject(PROVIDER_CLIENT) private readonly provider: PaymentProvider,
     config: ConfigService,
   ) {
@@ -76,6 +80,13 @@ export class PaymentService {
   private fraudCheck(fingerprint: string): Promise<boolean> {
     return inSpan('payment.fraud_check', async (span) => {
       const recent = await this.payments.countRecentByCard(fingerprint);
+      // Scenario slow-checkout: the new "card history" rule reads thirty days of the card's
+      // activity from an archive with no index on the card. In the trace it is the slowest query,
+      // a `SELECT … FROM fraud_history` of hundreds of milliseconds under this span.
+      if (await this.flags.isOn(SCENARIOS.slowCheckout)) {
+        const history = await this.history.last30Days(fingerprint);
+        span.setAttribute('traceshop.fraud.card_attempts_30d', history.attempts);
+      }
       const allowed = recent <= this.fraudLimit;
       span.setAttributes({ 'traceshop.fraud.card_payments_24h': recent, 'traceshop.fraud.decision': allowed ? 'allow' : 'decline' });
       return allowed;

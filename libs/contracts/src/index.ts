@@ -1,3 +1,4 @@
 export * from './lib/services';
 export * from './lib/http';
 export * from './lib/messaging';
+export * from './lib/scenarios';

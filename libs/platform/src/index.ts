@@ -1,5 +1,6 @@
 export { bootstrap, createApp, type AppOptions } from './lib/bootstrap';
-export { baseConfigSchema, validateWith } from './lib/config';
+export { baseConfigSchema, flagsConfigSchema, validateWith } from './lib/config';
+export { Flags, FlagsModule } from './lib/flags.module';
 export { HealthModule } from './lib/health.module';
 export { HttpErrorFilter, toErrorBody } from './lib/http-error.filter';
 export { LoggingModule } from './lib/logging.module';

@@ -7,3 +7,4 @@ export { portOpen } from './lib/processes';
 export type { LogMode } from './lib/processes';
 export * from './lib/resources';
 export * from './lib/test-resources';
+export * from './lib/scenarios';

@@ -20,3 +20,8 @@ export function validateWith<T extends z.ZodType>(schema: T) {
     return parsed.data;
   };
 }
+
+/** The flag file of the fault scenarios (flagd's JSON format), for apps that have faults. */
+export const flagsConfigSchema = z.object({
+  FLAGS_FILE: z.string().default('flags/traceshop.flagd.json'),
+});

@@ -1,6 +1,6 @@
 import { SERVICES, ServiceName } from '@traceshop/contracts';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LogMode, ManagedProcess, assertPortFree } from './processes';
 import { createDatabase, createVhost, databaseUrl, deleteRedisKeys, deleteVhost, dropDatabase } from './resources';
@@ -53,6 +53,8 @@ export interface Stack {
   redisKeyPrefix: string;
   /** Folder of the per-process log files. */
   logDir: string;
+  /** The flag file the services read (flagd JSON): switch scenarios by rewriting it. */
+  flagsFile: string;
   stop(): Promise<void>;
 }
 
@@ -116,6 +118,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const amqpUrl = `${process.env.TRACESHOP_AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672'}/${encodeURIComponent(vhost)}`;
   const logDir = join(root, 'tmp', `stack-${runId}`);
   mkdirSync(logDir, { recursive: true });
+  // The fault-scenario flags: an ephemeral stack gets its own copy, so a test that switches a
+  // scenario never touches the repository's file or another stack's.
+  const flagsFile = ephemeral ? join(logDir, 'flags.json') : join(root, 'flags/traceshop.flagd.json');
+  if (ephemeral) copyFileSync(join(root, 'flags/traceshop.flagd.json'), flagsFile);
 
   const urls = Object.fromEntries(ALL_APPS.map((app) => [app, `http://${LOCAL}:${ports.apps[app]}`])) as Record<ServiceName, string>;
   const started: ManagedProcess[] = [];
@@ -191,6 +197,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         CART_URL: urls.cart,
         INVENTORY_URL: urls.inventory,
         PAYMENT_PROVIDER_URL: urls['payment-provider'],
+        FLAGS_FILE: flagsFile,
         LOG_LEVEL: 'info',
         ...options.env,
         ...options.appEnv?.[app],
@@ -209,6 +216,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       amqpUrl,
       redisKeyPrefix,
       logDir,
+      flagsFile,
       stop: () => (stopping ??= cleanUp()),
     };
   } catch (e) {

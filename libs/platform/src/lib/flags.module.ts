@@ -1,0 +1,54 @@
+import { Global, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { FlagdProvider } from '@openfeature/flagd-provider';
+import { Client, EvaluationDetails, FlagValue, Hook, HookContext, OpenFeature } from '@openfeature/server-sdk';
+import { trace } from '@opentelemetry/api';
+import type { ScenarioName } from '@traceshop/contracts';
+
+/**
+ * Puts every flag evaluation on the active span as the semantic conventions' `feature_flag.evaluation`
+ * event, so the trace itself tells which scenario was on where the decision was taken.
+ */
+class FlagSpanHook implements Hook {
+  after(context: HookContext, details: EvaluationDetails<FlagValue>) {
+    trace.getActiveSpan()?.addEvent('feature_flag.evaluation', {
+      'feature_flag.key': details.flagKey,
+      'feature_flag.result.variant': details.variant ?? String(details.value),
+      'feature_flag.result.reason': details.reason?.toLowerCase() ?? 'unknown',
+      'feature_flag.provider.name': context.providerMetadata.name,
+    });
+  }
+}
+
+/**
+ * The fault-scenario switch: OpenFeature with flagd's in-process provider reading the flag file
+ * (FLAGS_FILE, flagd's JSON format). The provider polls the file, so `scenario on/off` takes
+ * effect in every service within seconds, without a restart.
+ */
+@Injectable()
+export class Flags implements OnModuleInit, OnApplicationShutdown {
+  private client?: Client;
+
+  constructor(private readonly config: ConfigService) {}
+
+  async onModuleInit() {
+    const provider = new FlagdProvider({ resolverType: 'in-process', offlineFlagSourcePath: this.config.getOrThrow<string>('FLAGS_FILE') });
+    await OpenFeature.setProviderAndWait(provider);
+    OpenFeature.addHooks(new FlagSpanHook());
+    this.client = OpenFeature.getClient();
+  }
+
+  /** Whether a scenario is switched on (off when the flag file cannot be read). */
+  isOn(scenario: ScenarioName): Promise<boolean> {
+    return this.client?.getBooleanValue(scenario, false) ?? Promise.resolve(false);
+  }
+
+  onApplicationShutdown() {
+    return OpenFeature.close();
+  }
+}
+
+/** Provides `Flags` to the whole app. */
+@Global()
+@Module({ providers: [Flags], exports: [Flags] })
+export class FlagsModule {}

@@ -1,0 +1,38 @@
+/**
+ * The fault-scenario switch:
+ *   npm run scenario -- list
+ *   npm run scenario -- on slow-checkout
+ *   npm run scenario -- off slow-checkout      (or: off --all)
+ *   npm run scenario -- docs                   (regenerates docs/scenarios.md)
+ * It rewrites the flag file the services read: FLAGS_FILE, else flags/traceshop.flagd.json
+ * (the file `npm start` and docker compose both use). Services pick the change up within seconds.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { listScenarios, scenarioTable, setScenarios } from '../lib/scenarios';
+
+const root = join(__dirname, '../../../..');
+const file = process.env.FLAGS_FILE ?? join(root, 'flags/traceshop.flagd.json');
+const [command, ...args] = process.argv.slice(2);
+
+function list() {
+  for (const s of listScenarios(file)) console.log(`${s.on ? 'ON ' : 'off'}  ${s.name.padEnd(20)} ${s.breaks}`);
+}
+
+try {
+  if (command === 'list' || command === undefined) {
+    list();
+  } else if (command === 'docs') {
+    writeFileSync(join(root, 'docs/scenarios.md'), scenarioTable(join(root, 'flags/traceshop.flagd.json')));
+  } else if ((command === 'on' || command === 'off') && args.length > 0) {
+    const names = args.includes('--all') ? listScenarios(file).map((s) => s.name) : args;
+    setScenarios(file, names, command === 'on');
+    list();
+  } else {
+    console.error('usage: scenario list | on <name>... | off <name>... | off --all | docs');
+    process.exit(2);
+  }
+} catch (e) {
+  console.error((e as Error).message);
+  process.exit(1);
+}
