@@ -1,6 +1,6 @@
 import { Injectable, UnprocessableEntityException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { trace } from '@opentelemetry/api';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { ChargeRequest, ChargeResponse, SCENARIOS } from '@traceshop/contracts';
 import { Flags } from '@traceshop/platform';
 import { createHash, randomBytes } from 'node:crypto';
@@ -72,11 +72,24 @@ export class ChargesService {
     // trace, this server span and payment's `POST` client span around it take most of the checkout.
     if (await this.flags.isOn(SCENARIOS.slowCheckout)) await setTimeout(SLOW_PROVIDER_MS);
     const chargeId = `ch_${randomBytes(12).toString('hex')}`;
+    // Scenario payment-declines: the processor declines a share of charges (100 or 50 percent),
+    // picked by the order reference so a retry gets the same answer. The trace shows a 402 here,
+    // error status in payment, and inventory releasing the stock on `order.declined`.
+    const declineShare = await this.flags.number(SCENARIOS.paymentDeclines);
+    if (declineShare > 0 && bucketOf(request.reference) < declineShare) {
+      trace.getActiveSpan()?.setStatus({ code: SpanStatusCode.ERROR, message: 'do_not_honor' });
+      return { statusCode: 402, body: { chargeId, status: 'declined', declineCode: 'do_not_honor' } };
+    }
     if (request.cardNumber === DECLINED_CARD) {
       return { statusCode: 402, body: { chargeId, status: 'declined', declineCode: 'card_declined' } };
     }
     return { statusCode: 201, body: { chargeId, status: 'approved' } };
   }
+}
+
+/** A stable number from 0 to 99 for a reference. */
+function bucketOf(reference: string): number {
+  return createHash('sha256').update(reference).digest().readUInt32BE(0) % 100;
 }
 
 /** Field by field, so the key order of the JSON body does not matter; only the hash is kept. */

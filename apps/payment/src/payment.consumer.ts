@@ -1,11 +1,14 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { trace } from '@opentelemetry/api';
-import { PAYMENT_REQUESTS_QUEUE, PaymentReply, PaymentRequest } from '@traceshop/contracts';
+import { context, ROOT_CONTEXT, Span, trace } from '@opentelemetry/api';
+import { PAYMENT_REQUESTS_QUEUE, PaymentReply, PaymentRequest, SCENARIOS } from '@traceshop/contracts';
 import { AmqpService } from '@traceshop/messaging';
+import { Flags } from '@traceshop/platform';
 import { plainToInstance } from 'class-transformer';
 import { validate, ValidationError } from 'class-validator';
 import { PaymentRequestDto } from './payment-request.dto';
 import { PaymentService } from './payment.service';
+
+const tracer = trace.getTracer('payment');
 
 /**
  * Takes payment requests off PAYMENT_REQUESTS_QUEUE. What `handle` returns is sent to the
@@ -18,6 +21,7 @@ export class PaymentConsumer implements OnApplicationBootstrap {
   constructor(
     private readonly amqp: AmqpService,
     private readonly payments: PaymentService,
+    private readonly flags: Flags,
   ) {}
 
   // Only once every module is ready (migrations run, connection open) is a message taken.
@@ -28,7 +32,18 @@ export class PaymentConsumer implements OnApplicationBootstrap {
   private async handle(body: unknown): Promise<PaymentReply> {
     // A malformed request is a bug in its sender: retrying cannot fix it, so it is dead-lettered.
     const request = await parse(body);
-    const span = trace.getActiveSpan(); // the amqplib "process" span of this message
+    // Scenario broken-propagation: the payment runs on a fresh context, not the one the message
+    // brought. Each checkout splits in two traces: the gateway's ends at an empty
+    // `payment.requests process` span, and the payment's work is orphaned under `payment.process`.
+    if (await this.flags.isOn(SCENARIOS.brokenPropagation)) {
+      return context.with(ROOT_CONTEXT, () =>
+        tracer.startActiveSpan('payment.process', (span) => this.process(request, span).finally(() => span.end())),
+      );
+    }
+    return this.process(request, trace.getActiveSpan()); // the amqplib "process" span of this message
+  }
+
+  private async process(request: PaymentRequest, span: Span | undefined): Promise<PaymentReply> {
     span?.setAttributes({ 'traceshop.order.id': request.orderId, 'enduser.id': request.userId });
     const reply = await this.payments.pay(request);
     span?.setAttribute('traceshop.payment.status', reply.status);

@@ -58,6 +58,8 @@ export class PaymentService {
         const result = await this.provider.charge({ amountCents, currency, ...card, reference: orderId }, orderId);
         span.setAttributes({ 'traceshop.charge.id': result.chargeId, 'traceshop.payment.status': result.status });
         if (result.declineCode) span.setAttribute('traceshop.payment.decline_code', result.declineCode);
+        // A declined charge is the outcome the checkout failed on: marked so it stands out.
+        if (result.status === 'declined') span.setStatus({ code: SpanStatusCode.ERROR, message: `declined: ${result.declineCode ?? 'unknown'}` });
         return result;
       });
     } catch (e) {

@@ -15,7 +15,7 @@ export default async function globalSetup() {
 
   const stack = stackFromEnv() ?? (await startStack({
       ephemeral: true,
-      portBase: 18000,
+      portBase: Number(process.env.TRACESHOP_PORT_BASE ?? 18000), // another base lets two runs share a machine
       logs: 'files',
       // A smaller card-history archive than the default million rows: seeded faster, still by far
       // the slowest query of a slow checkout.

@@ -1,4 +1,4 @@
-import { getTrace, JaegerSpan, JaegerTrace, parentOf, roots, serviceOf, setScenarios, tag } from '@traceshop/testing';
+import { findTraces, getTrace, JaegerSpan, JaegerTrace, parentOf, roots, serviceOf, setScenarios, tag, waitFor } from '@traceshop/testing';
 import { APPROVED_CARD, jaegerUrl, newCustomer } from './shop';
 
 // Each fault scenario, switched on and off while the stack runs, read back from Jaeger.
@@ -10,28 +10,52 @@ const isComplete = (t: JaegerTrace) => {
   return roots(t).length === 1 && t.spans.every((s) => !parentOf(s) || ids.has(parentOf(s)!));
 };
 
-/** One checkout by a new customer; resolves with its complete trace. */
-async function checkoutTrace(): Promise<JaegerTrace> {
+const isConsumer = (t: JaegerTrace, s: JaegerSpan, service: string) => serviceOf(t, s) === service && tag(s, 'span.kind') === 'consumer';
+/** Both order-event consumers have reported: the checkout's trace is whole. */
+const hasOrderEvents = (t: JaegerTrace) => ['cart', 'inventory'].every((svc) => t.spans.some((s) => isConsumer(t, s, svc)));
+
+interface Checkout {
+  status: number;
+  orderId: string;
+  trace: JaegerTrace;
+}
+
+/**
+ * One checkout by a new customer; resolves with its answer and its trace once whole: one root,
+ * every parent present, payment's and both order consumers' spans in (and `also`, if given).
+ */
+async function checkout(also: (t: JaegerTrace) => boolean = () => true): Promise<Checkout> {
   const { api } = await newCustomer();
   const products = (await api.get('/api/products')).body as { sku: string }[];
   await api.put(`/api/cart/items/${products.find((p) => !p.sku.includes('LIMITED'))!.sku}`, { quantity: 1 });
   const res = await api.post('/api/checkout', { payment: APPROVED_CARD });
-  expect(res.status).toBe(201);
-  return getTrace(jaegerUrl(), res.headers.get('x-trace-id')!, {
-    until: (t) => isComplete(t) && t.spans.some((s) => serviceOf(t, s) === 'payment-provider'),
-    timeoutMs: 30_000,
-  });
+  const whole = (t: JaegerTrace) => isComplete(t) && hasOrderEvents(t) && t.spans.some((s) => isConsumer(t, s, 'payment')) && also(t);
+  const trace = await getTrace(jaegerUrl(), res.headers.get('x-trace-id')!, { until: whole, timeoutMs: 30_000 });
+  return { status: res.status, orderId: res.body.orderId, trace };
 }
 
-/** Checkouts until one shows `signature` (the services poll the flag file every few seconds). */
-async function firstCheckoutWhere(signature: (t: JaegerTrace) => boolean, timeoutMs = 40_000): Promise<JaegerTrace> {
+/** The trace of a successful checkout, with the provider's spans in. */
+async function checkoutTrace(): Promise<JaegerTrace> {
+  const c = await checkout((t) => inService(t, 'payment-provider').length > 0);
+  expect(c.status).toBe(201);
+  return c.trace;
+}
+
+/**
+ * Checkouts until one shows `signature` (the services poll the flag file every few seconds).
+ * Signatures are positive evidence, such as the flag's evaluation event, never a missing span.
+ */
+async function firstCheckoutWhere(signature: (c: Checkout) => boolean, timeoutMs = 40_000): Promise<Checkout> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const trace = await checkoutTrace();
-    if (signature(trace)) return trace;
+    const c = await checkout();
+    if (signature(c)) return c;
     if (Date.now() > deadline) throw new Error('the scenario switch never took effect');
   }
 }
+
+const isError = (s: JaegerSpan) => tag(s, 'otel.status_code') === 'ERROR' || tag(s, 'error') === true;
+const inService = (t: JaegerTrace, service: string) => t.spans.filter((s) => serviceOf(t, s) === service);
 
 /** The `feature_flag.evaluation` events of a trace, as `key=variant`. */
 const flagEvents = (t: JaegerTrace) =>
@@ -55,7 +79,7 @@ describe('scenario slow-checkout', () => {
 
   it('shows the reference incident: a slow provider and an unindexed query make payment most of the checkout', async () => {
     setScenarios(flagsFile(), ['slow-checkout'], true);
-    await firstCheckoutWhere((t) => fraudHistoryQuery(t) !== undefined);
+    await firstCheckoutWhere((c) => fraudHistoryQuery(c.trace) !== undefined);
 
     // Every checkout from now on has the same shape.
     for (let i = 0; i < 2; i++) {
@@ -74,10 +98,67 @@ describe('scenario slow-checkout', () => {
 
   it('leaves no trace of itself once switched off', async () => {
     setScenarios(flagsFile(), ['slow-checkout'], false);
-    await firstCheckoutWhere((t) => fraudHistoryQuery(t) === undefined);
+    await firstCheckoutWhere((c) => flagEvents(c.trace).includes('payment:slow-checkout=off'));
     const trace = await checkoutTrace();
     expect(fraudHistoryQuery(trace)).toBeUndefined();
     expect(ms(providerServerSpan(trace)!)).toBeLessThan(1_000);
     expect(flagEvents(trace)).toEqual(expect.arrayContaining(['payment:slow-checkout=off', 'payment-provider:slow-checkout=off']));
+  }, 120_000);
+});
+
+describe('scenario broken-propagation', () => {
+  afterAll(() => setScenarios(flagsFile(), ['broken-propagation'], false));
+
+  it('splits each checkout in two traces: the payment work is orphaned', async () => {
+    setScenarios(flagsFile(), ['broken-propagation'], true);
+    const { trace, orderId, status } = await firstCheckoutWhere((c) => flagEvents(c.trace).includes('payment:broken-propagation=on'));
+    expect(status).toBe(201); // the shop still works; only the trace is broken
+
+    // The gateway's trace: payment's process span is there, with none of the payment's work
+    // under it (only the reply, which the messaging lib still sends from the message's context).
+    const process = trace.spans.find((s) => isConsumer(trace, s, 'payment'))!;
+    const children = trace.spans.filter((s) => parentOf(s) === process.spanID);
+    expect(children.map((s) => tag(s, 'span.kind'))).toEqual(['producer']);
+    expect(inService(trace, 'payment').map((s) => s.operationName)).not.toContain('payment.fraud_check');
+
+    // The orphan: its own trace, rooted at payment.process, holding the provider call.
+    const [orphan] = await waitFor(
+      () => findTraces(jaegerUrl(), { service: 'payment', operation: 'payment.process', tags: { 'traceshop.order.id': orderId }, lookback: '10m' }),
+      (found) => found.length > 0 && inService(found[0], 'payment-provider').length > 0,
+      { timeoutMs: 20_000, what: 'the orphaned payment trace' },
+    );
+    expect(orphan.traceID).not.toBe(trace.spans[0].traceID);
+    expect(roots(orphan).map((s) => s.operationName)).toEqual(['payment.process']);
+  }, 120_000);
+
+  it('keeps each checkout in one trace once switched off', async () => {
+    setScenarios(flagsFile(), ['broken-propagation'], false);
+    await firstCheckoutWhere((c) => flagEvents(c.trace).includes('payment:broken-propagation=off'));
+    const trace = await checkoutTrace();
+    const process = trace.spans.find((s) => isConsumer(trace, s, 'payment'))!;
+    expect(trace.spans.filter((s) => parentOf(s) === process.spanID).map((s) => s.operationName)).toContain('payment.fraud_check');
+  }, 120_000);
+});
+
+describe('scenario payment-declines', () => {
+  afterAll(() => setScenarios(flagsFile(), ['payment-declines'], false));
+
+  it('declines at the provider: 402 at the gateway, error spans, the reservation released', async () => {
+    setScenarios(flagsFile(), ['payment-declines'], true); // variant "on": every charge
+    const { trace } = await firstCheckoutWhere((c) => c.status === 402);
+    const charge = trace.spans.find((s) => s.operationName === 'payment.charge')!;
+    expect(isError(charge)).toBe(true);
+    expect(inService(trace, 'payment').some((s) => tag(s, 'span.kind') === 'client' && isError(s))).toBe(true);
+    expect(inService(trace, 'payment-provider').some(isError)).toBe(true);
+    // compensation: inventory consumes order.declined (and releases the stock)
+    const release = trace.spans.find((s) => isConsumer(trace, s, 'inventory'))!;
+    expect(tag(release, 'messaging.rabbitmq.routing_key')).toBe('order.declined');
+  }, 120_000);
+
+  it('charges again once switched off', async () => {
+    setScenarios(flagsFile(), ['payment-declines'], false);
+    const { trace } = await firstCheckoutWhere((c) => c.status === 201);
+    expect(trace.spans.some((s) => s.operationName === 'payment.charge')).toBe(true);
+    expect(trace.spans.filter(isError)).toEqual([]);
   }, 120_000);
 });

@@ -5,6 +5,10 @@
 export const SCENARIOS = {
   /** The reference incident: a slow payment provider plus an unindexed fraud-history query. */
   slowCheckout: 'slow-checkout',
+  /** The payment consumer drops the incoming trace context: each checkout splits in two traces. */
+  brokenPropagation: 'broken-propagation',
+  /** The provider declines a share of charges: 402s, error spans, released reservations. */
+  paymentDeclines: 'payment-declines',
 } as const;
 
 export type ScenarioName = (typeof SCENARIOS)[keyof typeof SCENARIOS];

@@ -43,6 +43,11 @@ export class Flags implements OnModuleInit, OnApplicationShutdown {
     return this.client?.getBooleanValue(scenario, false) ?? Promise.resolve(false);
   }
 
+  /** A scenario's number (e.g. a percentage), 0 when off or unreadable. */
+  number(scenario: ScenarioName): Promise<number> {
+    return this.client?.getNumberValue(scenario, 0) ?? Promise.resolve(0);
+  }
+
   onApplicationShutdown() {
     return OpenFeature.close();
   }

@@ -2,6 +2,7 @@
  * The fault-scenario switch:
  *   npm run scenario -- list
  *   npm run scenario -- on slow-checkout
+ *   npm run scenario -- on payment-declines=half    (a variant)
  *   npm run scenario -- off slow-checkout      (or: off --all)
  *   npm run scenario -- docs                   (regenerates docs/scenarios.md)
  * It rewrites the flag file the services read: FLAGS_FILE, else flags/traceshop.flagd.json
@@ -16,7 +17,10 @@ const file = process.env.FLAGS_FILE ?? join(root, 'flags/traceshop.flagd.json');
 const [command, ...args] = process.argv.slice(2);
 
 function list() {
-  for (const s of listScenarios(file)) console.log(`${s.on ? 'ON ' : 'off'}  ${s.name.padEnd(20)} ${s.breaks}`);
+  for (const s of listScenarios(file)) {
+    const variants = s.variants.length > 2 ? ` [variants: ${s.variants.join(', ')}]` : '';
+    console.log(`${s.on ? s.variant.toUpperCase().padEnd(4) : 'off '} ${s.name.padEnd(20)} ${s.breaks}${variants}`);
+  }
 }
 
 try {

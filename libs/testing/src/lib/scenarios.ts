@@ -12,6 +12,8 @@ interface ScenarioFlag {
 export interface ScenarioState {
   name: string;
   on: boolean;
+  variant: string;
+  variants: string[];
   breaks: string;
   where: string;
   trace: string;
@@ -23,7 +25,9 @@ const read = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as { flags
 export function listScenarios(file: string): ScenarioState[] {
   return Object.entries(read(file).flags).map(([name, flag]) => ({
     name,
-    on: flag.state === 'ENABLED' && flag.variants[flag.defaultVariant] === true,
+    on: flag.state === 'ENABLED' && flag.defaultVariant !== 'off',
+    variant: flag.defaultVariant,
+    variants: Object.keys(flag.variants),
     breaks: flag.metadata?.breaks ?? '',
     where: flag.metadata?.where ?? '',
     trace: flag.metadata?.trace ?? '',
@@ -31,15 +35,18 @@ export function listScenarios(file: string): ScenarioState[] {
 }
 
 /**
- * Switches scenarios on or off by rewriting the flag file (every service polls it). The file is
- * replaced in one rename, so a service never reads half of it.
+ * Switches scenarios on or off by rewriting the flag file (every service polls it). A name may
+ * pick a variant, `payment-declines=half`. The file is replaced in one rename, so a service never
+ * reads half of it.
  */
 export function setScenarios(file: string, names: string[], on: boolean): void {
   const doc = read(file);
-  for (const name of names) {
+  for (const spec of names) {
+    const [name, variant = on ? 'on' : 'off'] = spec.split('=');
     const flag = doc.flags[name];
     if (!flag) throw new Error(`unknown scenario "${name}" (known: ${Object.keys(doc.flags).join(', ')})`);
-    flag.defaultVariant = on ? 'on' : 'off';
+    if (!(variant in flag.variants)) throw new Error(`scenario "${name}" has no variant "${variant}" (${Object.keys(flag.variants).join(', ')})`);
+    flag.defaultVariant = on ? variant : 'off';
   }
   writeFileSync(`${file}.tmp`, `${JSON.stringify(doc, null, 2)}\n`);
   renameSync(`${file}.tmp`, file);
