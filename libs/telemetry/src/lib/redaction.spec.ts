@@ -11,6 +11,7 @@ describe('redaction', () => {
 
   it('finds card numbers and bearer tokens inside ordinary values', () => {
     expect(redactValue('db.query.text', "card='4242 4242 4242 4242' ok")).toBe(`card='${REDACTED}' ok`);
+    expect(redactValue('note', 'amex 3782 822463 10005, visa 4000-0000-0000-0002')).toBe(`amex ${REDACTED}, visa ${REDACTED}`);
     expect(redactValue('message', 'sent Bearer abc.def-123 along')).toBe(`sent ${REDACTED} along`);
   });
 
@@ -21,6 +22,9 @@ describe('redaction', () => {
     expect(redactValue('traceshop.order.id', '0f8fad5b-d9cb-469f-a165-70867728950e')).toBe(
       '0f8fad5b-d9cb-469f-a165-70867728950e',
     );
+    // a UUID whose last groups are all digits is still not a card number
+    expect(redactValue('url.path', '/api/orders/5cf81706-f13d-44e6-4427-747781874613')).toBe('/api/orders/5cf81706-f13d-44e6-4427-747781874613');
+    expect(redactValue('traceshop.started_ms', 1795323726416)).toBe(1795323726416);
   });
 
   it('cleans span and event attributes before the exporter sees them', () => {

@@ -5,8 +5,18 @@ export const REDACTED = '[REDACTED]';
 
 /** Attribute keys whose value is a secret whatever it looks like. */
 const SECRET_KEY = /pass(word|wd|phrase)?(?![a-z])|secret|token|authorization|cookie|api[-_.]?key|card[-_.]?number|cvc|cvv|pan\b/i;
-/** Values that look like a secret wherever they appear: card numbers and bearer tokens. */
-const SECRET_VALUE = [/\b(?:\d[ -]?){12,18}\d\b/g, /\bBearer\s+[A-Za-z0-9._~+/=-]+/gi];
+/**
+ * Values that look like a secret wherever they appear: card numbers (13-19 digits in one run, or
+ * in groups of four, or Amex's 4-6-5) and bearer tokens. The shapes are strict on purpose: a UUID
+ * such as an order id ends in twelve digits often enough that a looser pattern would blank it.
+ * The Collector's redaction processor uses the same shapes (otel/collector.yaml).
+ */
+const SECRET_VALUE = [
+  /\b[2-6]\d{12,18}\b/g,
+  /\b[2-6]\d{3}(?:[ -]\d{4}){3}(?:[ -]\d{1,3})?\b/g,
+  /\b3[47]\d{2}[ -]\d{6}[ -]\d{5}\b/g,
+  /\bBearer\s+[A-Za-z0-9._~+/=-]+/gi,
+];
 
 /** Returns the value with every secret-looking part replaced, or the same value if it has none. */
 export function redactValue(key: string, value: AttributeValue): AttributeValue {

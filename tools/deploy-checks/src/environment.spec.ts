@@ -1,0 +1,58 @@
+import { APPS, NODE_RUNTIME_VARIABLES, configReadsOf, configSchemaOf, environmentOf, loadCompose, telemetryVariables } from './workspace';
+
+/**
+ * Config is data (STYLE.md): every app's settings are named, defaulted and validated in its
+ * schema (apps/<app>/src/config.ts); the telemetry preload reads the OTEL_* variables. Compose
+ * must set each one, set nothing else, and pass each app's own validation.
+ */
+const compose = loadCompose();
+
+describe.each(APPS)('the environment compose gives %s', (app) => {
+  const env = environmentOf(compose.services[app]);
+  let schema: Awaited<ReturnType<typeof configSchemaOf>>;
+  let reads: Set<string>;
+
+  beforeAll(async () => {
+    schema = await configSchemaOf(app);
+    reads = new Set([...Object.keys(schema.shape), ...telemetryVariables(), ...configReadsOf(app)]);
+  });
+
+  it('sets every variable the app reads: its config schema, the telemetry preload, ConfigService reads in the libs it uses', () => {
+    const missing = [...reads].filter((name) => !(name in env)).sort();
+    expect(missing).toEqual([]);
+  });
+
+  it('sets nothing the app does not read (a misspelt name would silently fall back to a default)', () => {
+    const unknown = Object.keys(env).filter((name) => !reads.has(name) && !NODE_RUNTIME_VARIABLES.includes(name)).sort();
+    expect(unknown).toEqual([]);
+  });
+
+  it("passes the app's own start-up validation", () => {
+    const result = schema.safeParse(env);
+    expect(result.error?.issues ?? []).toEqual([]);
+    expect(result.success).toBe(true);
+  });
+
+  it('changes no setting from its schema default, only where things are (addresses and files)', () => {
+    const defaults = schema.safeParse({}).data!;
+    const parsed = schema.safeParse(env).data!;
+    const changed = Object.keys(schema.shape).filter((k) => String(parsed[k]) !== String(defaults[k]) && !/_(URL|FILE)$/.test(k));
+    expect(changed).toEqual([]);
+  });
+
+  it('names the service after the app, as Jaeger will list it', () => {
+    expect(env.OTEL_SERVICE_NAME).toBe(app);
+  });
+});
+
+describe('the variables the checks above derive', () => {
+  // Guards the derivation itself: were it to find nothing, the checks above would pass vacuously.
+  it('find the telemetry variables and the pool size PostgresModule reads', () => {
+    expect([...telemetryVariables()]).toEqual(
+      expect.arrayContaining(['OTEL_SERVICE_NAME', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG', 'OTEL_BSP_SCHEDULE_DELAY', 'TRACESHOP_AMQP_CONSUME_LINKS']),
+    );
+    expect(configReadsOf('auth').has('PG_POOL_SIZE')).toBe(true);
+    expect(configReadsOf('payment-provider').has('PG_POOL_SIZE')).toBe(false);
+    expect(configReadsOf('gateway').has('AMQP_URL')).toBe(true);
+  });
+});
