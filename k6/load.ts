@@ -5,22 +5,14 @@
  *   RATE (5 journeys/s; with the default mix about 70% of them check out), DURATION (5m),
  *   PRE_VUS, MAX_VUS (enough for RATE journeys of ~6 s each)
  */
-import { envDuration, envInt, envNumber } from './lib/config.ts';
+import { envNumber } from './lib/config.ts';
 import { accountsFor, registerAccounts, shop, type ShopData } from './lib/journey.ts';
+import { steadyScenario } from './lib/ramp.ts';
 import { summary } from './lib/summary.ts';
 import { SUMMARY_TREND_STATS, thresholds } from './lib/thresholds.ts';
 
 const rate = envNumber('RATE', 5);
-const scenarios = {
-  load: {
-    executor: 'constant-arrival-rate',
-    rate: Math.round(rate * 100),
-    timeUnit: '100s', // lets RATE be fractional (0.5 = one journey every two seconds)
-    duration: envDuration('DURATION', '5m'),
-    preAllocatedVUs: envInt('PRE_VUS', Math.ceil(rate * 6)),
-    maxVUs: envInt('MAX_VUS', Math.max(10, Math.ceil(rate * 12))),
-  },
-};
+const scenarios = { load: steadyScenario(rate, '5m') };
 
 export const options = {
   scenarios,

@@ -5,22 +5,14 @@
  *
  *   DURATION (30m; e.g. 4h for a real soak), RATE (1 journey/s), PRE_VUS, MAX_VUS
  */
-import { envDuration, envInt, envNumber } from './lib/config.ts';
+import { envNumber } from './lib/config.ts';
 import { accountsFor, registerAccounts, shop, type ShopData } from './lib/journey.ts';
+import { steadyScenario } from './lib/ramp.ts';
 import { summary } from './lib/summary.ts';
 import { SUMMARY_TREND_STATS, thresholds } from './lib/thresholds.ts';
 
 const rate = envNumber('RATE', 1);
-const scenarios = {
-  soak: {
-    executor: 'constant-arrival-rate',
-    rate: Math.round(rate * 100),
-    timeUnit: '100s',
-    duration: envDuration('DURATION', '30m'),
-    preAllocatedVUs: envInt('PRE_VUS', Math.ceil(rate * 6)),
-    maxVUs: envInt('MAX_VUS', Math.max(10, Math.ceil(rate * 12))),
-  },
-};
+const scenarios = { soak: steadyScenario(rate, '30m') };
 
 export const options = {
   scenarios,

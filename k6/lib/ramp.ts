@@ -1,6 +1,6 @@
 import exec from 'k6/execution';
 import { Gauge } from 'k6/metrics';
-import { seconds } from './config.ts';
+import { envDuration, envInt, seconds } from './config.ts';
 
 /**
  * Arrival-rate stages for the ramping scripts (stress, spike), written in journeys per second.
@@ -41,4 +41,19 @@ export function recordTargetRate(startRate: number, stages: Stage[]): void {
     from = stage.target;
   }
   targetRate.add(from);
+}
+
+/**
+ * A steady scenario of `rate` journeys a second (fractional rates allowed, as above), with
+ * DURATION, PRE_VUS and MAX_VUS from the environment; enough VUs for journeys of ~6 s each.
+ */
+export function steadyScenario(rate: number, defaultDuration: string) {
+  return {
+    executor: 'constant-arrival-rate',
+    rate: Math.round(rate * 100),
+    timeUnit: '100s',
+    duration: envDuration('DURATION', defaultDuration),
+    preAllocatedVUs: envInt('PRE_VUS', Math.ceil(rate * 6)),
+    maxVUs: envInt('MAX_VUS', Math.max(10, Math.ceil(rate * 12))),
+  };
 }
