@@ -36,7 +36,7 @@ async function checkout(also: (t: JaegerTrace) => boolean = () => true): Promise
 
 /** The trace of a successful checkout, with the provider's spans in. */
 async function checkoutTrace(): Promise<JaegerTrace> {
-  const c = await checkout((t) => inService(t, 'payment-provider').length > 0);
+  const c = await checkout(withProvider);
   expect(c.status).toBe(201);
   return c.trace;
 }
@@ -45,15 +45,16 @@ async function checkoutTrace(): Promise<JaegerTrace> {
  * Checkouts until one shows `signature` (the services poll the flag file every few seconds).
  * Signatures are positive evidence, such as the flag's evaluation event, never a missing span.
  */
-async function firstCheckoutWhere(signature: (c: Checkout) => boolean, timeoutMs = 40_000): Promise<Checkout> {
-  const deadline = Date.now() + timeoutMs;
+async function firstCheckoutWhere(signature: (c: Checkout) => boolean, also?: (t: JaegerTrace) => boolean): Promise<Checkout> {
+  const deadline = Date.now() + 40_000;
   for (;;) {
-    const c = await checkout();
+    const c = await checkout(also);
     if (signature(c)) return c;
     if (Date.now() > deadline) throw new Error('the scenario switch never took effect');
   }
 }
 
+const withProvider = (t: JaegerTrace) => inService(t, 'payment-provider').length > 0;
 const isError = (s: JaegerSpan) => tag(s, 'otel.status_code') === 'ERROR' || tag(s, 'error') === true;
 const inService = (t: JaegerTrace, service: string) => t.spans.filter((s) => serviceOf(t, s) === service);
 
@@ -68,6 +69,9 @@ const flagEvents = (t: JaegerTrace) =>
       }),
   );
 
+/** Both payment and payment-provider evaluated the flag to this variant in this trace. */
+const bothSaw = (t: JaegerTrace, flag: string) => ['payment', 'payment-provider'].every((svc) => flagEvents(t).includes(`${svc}:${flag}`));
+
 const pgSpans = (t: JaegerTrace) => t.spans.filter((s) => (tag(s, 'db.system.name') ?? tag(s, 'db.system')) === 'postgresql');
 const queryText = (s: JaegerSpan) => String(tag(s, 'db.query.text') ?? tag(s, 'db.statement') ?? '');
 const fraudHistoryQuery = (t: JaegerTrace) => pgSpans(t).find((s) => queryText(s).includes('fraud_history'));
@@ -79,7 +83,8 @@ describe('scenario slow-checkout', () => {
 
   it('shows the reference incident: a slow provider and an unindexed query make payment most of the checkout', async () => {
     setScenarios(flagsFile(), ['slow-checkout'], true);
-    await firstCheckoutWhere((c) => fraudHistoryQuery(c.trace) !== undefined);
+    // Each service polls the flag file on its own clock: wait until both have seen the switch.
+    await firstCheckoutWhere((c) => bothSaw(c.trace, 'slow-checkout=on'), withProvider);
 
     // Every checkout from now on has the same shape.
     for (let i = 0; i < 2; i++) {
@@ -98,7 +103,7 @@ describe('scenario slow-checkout', () => {
 
   it('leaves no trace of itself once switched off', async () => {
     setScenarios(flagsFile(), ['slow-checkout'], false);
-    await firstCheckoutWhere((c) => flagEvents(c.trace).includes('payment:slow-checkout=off'));
+    await firstCheckoutWhere((c) => bothSaw(c.trace, 'slow-checkout=off'), withProvider);
     const trace = await checkoutTrace();
     expect(fraudHistoryQuery(trace)).toBeUndefined();
     expect(ms(providerServerSpan(trace)!)).toBeLessThan(1_000);
@@ -145,7 +150,7 @@ describe('scenario payment-declines', () => {
 
   it('declines at the provider: 402 at the gateway, error spans, the reservation released', async () => {
     setScenarios(flagsFile(), ['payment-declines'], true); // variant "on": every charge
-    const { trace } = await firstCheckoutWhere((c) => c.status === 402);
+    const { trace } = await firstCheckoutWhere((c) => c.status === 402, withProvider);
     const charge = trace.spans.find((s) => s.operationName === 'payment.charge')!;
     expect(isError(charge)).toBe(true);
     expect(inService(trace, 'payment').some((s) => tag(s, 'span.kind') === 'client' && isError(s))).toBe(true);
@@ -157,7 +162,7 @@ describe('scenario payment-declines', () => {
 
   it('charges again once switched off', async () => {
     setScenarios(flagsFile(), ['payment-declines'], false);
-    const { trace } = await firstCheckoutWhere((c) => c.status === 201);
+    const { trace } = await firstCheckoutWhere((c) => c.status === 201, withProvider);
     expect(trace.spans.some((s) => s.operationName === 'payment.charge')).toBe(true);
     expect(trace.spans.filter(isError)).toEqual([]);
   }, 120_000);
