@@ -9,6 +9,16 @@ export const SCENARIOS = {
   brokenPropagation: 'broken-propagation',
   /** The provider declines a share of charges: 402s, error spans, released reservations. */
   paymentDeclines: 'payment-declines',
+  /** The provider fails often and payment retries at once, without backoff or budget. */
+  retryStorm: 'retry-storm',
+  /** Product details loaded one query per item instead of one query. */
+  nPlusOne: 'n-plus-one',
+  /** Reservations serialise on one hot row: under concurrency their spans form a staircase. */
+  lockContention: 'lock-contention',
+  /** The product cache is bypassed: identical Postgres queries where Redis hits used to be. */
+  cacheStampede: 'cache-stampede',
+  /** Some order events cannot be processed: retries, then the dead-letter queue. */
+  poisonMessage: 'poison-message',
 } as const;
 
 export type ScenarioName = (typeof SCENARIOS)[keyof typeof SCENARIOS];
