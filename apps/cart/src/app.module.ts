@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { MessagingModule } from '@traceshop/messaging';
-import { HealthModule, LoggingModule, PostgresModule, RedisModule, validateWith } from '@traceshop/platform';
+import { FlagsModule, HealthModule, LoggingModule, PostgresModule, RedisModule, validateWith } from '@traceshop/platform';
 import { join } from 'node:path';
 import { CartController } from './cart.controller';
 import { CartService } from './cart.service';
@@ -20,6 +20,7 @@ import { OrdersService } from './orders.service';
     PostgresModule.forRoot({ schema: 'cart', migrationsDir: join(__dirname, 'migrations') }),
     RedisModule,
     MessagingModule,
+    FlagsModule,
     HealthModule,
   ],
   controllers: [CartController],

@@ -8,6 +8,7 @@ import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { OrderEventsConsumer } from './order-events.consumer';
 
 /**
@@ -65,6 +66,7 @@ describe('cart API', () => {
       INVENTORY_URL: `http://127.0.0.1:${(inventory.address() as AddressInfo).port}`,
       INVENTORY_TIMEOUT_MS: '300',
       LOG_LEVEL: 'silent',
+      FLAGS_FILE: join(__dirname, '../../../flags/traceshop.flagd.json'),
     });
     const { AppModule } = await import('./app.module'); // reads its configuration on import
     app = await createApp(AppModule);

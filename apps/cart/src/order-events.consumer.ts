@@ -1,7 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { trace } from '@opentelemetry/api';
-import { CART_ORDER_EVENTS_QUEUE, ORDER_CONFIRMED, ORDER_DECLINED, type OrderEvent, type OrderStatus } from '@traceshop/contracts';
+import { CART_ORDER_EVENTS_QUEUE, ORDER_CONFIRMED, ORDER_DECLINED, SCENARIOS, type OrderEvent, type OrderStatus } from '@traceshop/contracts';
 import { AmqpService } from '@traceshop/messaging';
+import { Flags } from '@traceshop/platform';
 import { OrdersService } from './orders.service';
 
 /** The order status each order event records. */
@@ -21,6 +22,7 @@ export class OrderEventsConsumer implements OnApplicationBootstrap {
   constructor(
     private readonly amqp: AmqpService,
     private readonly orders: OrdersService,
+    private readonly flags: Flags,
   ) {}
 
   onApplicationBootstrap(): Promise<void> {
@@ -29,9 +31,16 @@ export class OrderEventsConsumer implements OnApplicationBootstrap {
 
   async handle(event: OrderEvent, routingKey: string): Promise<void> {
     const status = STATUSES[routingKey];
-    // Thrown errors dead-letter the message: an event we do not understand is kept, not lost.
+    // A thrown error is retried, then dead-lettered: an event we do not understand is kept, not lost.
     if (!status) throw new Error(`unexpected routing key ${routingKey}`);
     trace.getActiveSpan()?.setAttributes({ 'traceshop.order.id': event.orderId, 'traceshop.order.status': status });
+    // Scenario poison-message: this cart cannot record confirmed orders (as if the gateway had
+    // started sending a shape it does not know); declined ones still go through. In the trace:
+    // `cart.order-events process` in red with the exception, twice more for the retries, then
+    // the event waits in `cart.order-events.dlq`. Inventory's copy is processed as usual.
+    if (routingKey === ORDER_CONFIRMED && (await this.flags.isOn(SCENARIOS.poisonMessage))) {
+      throw new Error(`cannot record order ${event.orderId} from ${routingKey}: the event is not understood`);
+    }
     await this.orders.record(event, status);
     this.logger.log(`order ${event.orderId} recorded as ${status}`);
   }

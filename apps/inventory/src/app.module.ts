@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { MessagingModule } from '@traceshop/messaging';
-import { HealthModule, LoggingModule, PostgresModule, RedisModule, validateWith } from '@traceshop/platform';
+import { FlagsModule, HealthModule, LoggingModule, PostgresModule, RedisModule, validateWith } from '@traceshop/platform';
 import { join } from 'node:path';
 import { configSchema } from './config';
 import { InventoryController } from './inventory.controller';
@@ -19,6 +19,7 @@ import { ProductsCache } from './products.cache';
     PostgresModule.forRoot({ schema: 'inventory', migrationsDir: join(__dirname, 'migrations') }),
     RedisModule,
     MessagingModule,
+    FlagsModule,
     HealthModule,
   ],
   controllers: [InventoryController],

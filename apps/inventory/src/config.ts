@@ -1,8 +1,8 @@
-import { baseConfigSchema } from '@traceshop/platform';
+import { baseConfigSchema, flagsConfigSchema } from '@traceshop/platform';
 import { z } from 'zod';
 
 /** Every setting of the inventory service: name, default, validation. */
-export const configSchema = baseConfigSchema.extend({
+export const configSchema = baseConfigSchema.merge(flagsConfigSchema).extend({
   PORT: z.coerce.number().int().default(3003),
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/traceshop'),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),

@@ -6,6 +6,7 @@ import { createTestDatabase, createTestVhost, dropTestKeys, jsonClient, newRunId
 import { connect } from 'amqplib';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { Pool } from 'pg';
 import { OrderEventsConsumer } from './order-events.consumer';
 
@@ -58,7 +59,15 @@ describe('inventory API', () => {
 
   beforeAll(async () => {
     [db, vhost] = await Promise.all([createTestDatabase(runId), createTestVhost(runId)]);
-    Object.assign(process.env, { PORT: '0', DATABASE_URL: db.url, REDIS_URL, REDIS_KEY_PREFIX: `${runId}:`, AMQP_URL: vhost.url, LOG_LEVEL: 'silent' });
+    Object.assign(process.env, {
+      PORT: '0',
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      REDIS_KEY_PREFIX: `${runId}:`,
+      AMQP_URL: vhost.url,
+      FLAGS_FILE: join(__dirname, '../../../flags/traceshop.flagd.json'),
+      LOG_LEVEL: 'silent',
+    });
     const { AppModule } = await import('./app.module'); // reads its configuration on import
     app = await createApp(AppModule);
     await app.listen(0);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Product, Reservation } from '@traceshop/contracts';
-import { PG_POOL } from '@traceshop/platform';
+import { SCENARIOS, type Product, type Reservation } from '@traceshop/contracts';
+import { Flags, PG_POOL } from '@traceshop/platform';
 import type { Pool, PoolClient } from 'pg';
 
 /** What an attempt to reserve came to; the service turns the failures into 404 / 409. */
@@ -14,9 +14,24 @@ const PRODUCT_COLUMNS = `p.sku, p.name, p.price_cents AS "priceCents", p.currenc
 /** Products, stock and reservations in Postgres (schema inventory). Values are always bound parameters. */
 @Injectable()
 export class InventoryRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly flags: Flags,
+  ) {}
 
   async products(): Promise<Product[]> {
+    // Scenario n-plus-one: the list is read as "which skus are there", then product by product,
+    // the way a per-item loader does it. Under GET /products the trace shows a ladder of
+    // identical `SELECT … WHERE p.sku = $1` spans, one per product, where one query used to be.
+    if (await this.flags.isOn(SCENARIOS.nPlusOne)) {
+      const { rows: skus } = await this.pool.query<{ sku: string }>(`SELECT sku FROM products ORDER BY sku`);
+      const products: Product[] = [];
+      for (const { sku } of skus) {
+        const product = await this.product(sku);
+        if (product) products.push(product);
+      }
+      return products;
+    }
     const { rows } = await this.pool.query<Product>(
       `SELECT ${PRODUCT_COLUMNS} FROM products p JOIN stock s USING (sku) ORDER BY p.sku`,
     );
@@ -35,8 +50,17 @@ export class InventoryRepository {
    * Reserves every item or nothing, in one transaction. `quantities` has one entry per sku.
    * A second call for the same order reserves nothing and returns the first reservation.
    */
-  reserve(orderId: string, quantities: Map<string, number>): Promise<ReserveOutcome> {
+  async reserve(orderId: string, quantities: Map<string, number>): Promise<ReserveOutcome> {
+    const hotRow = await this.flags.isOn(SCENARIOS.lockContention);
     return this.transaction(async (client) => {
+      // Scenario lock-contention: every reservation first takes the next number from one shared
+      // counter row and keeps its lock until COMMIT, so concurrent checkouts run one at a time.
+      // In the trace, each `inventory.reserve` starts with a `SELECT … FROM counters … FOR UPDATE`
+      // that waits for all the reservations ahead of it: a staircase.
+      if (hotRow) {
+        await client.query(`SELECT value FROM counters WHERE name = 'reservations' FOR UPDATE`);
+        await client.query(`UPDATE counters SET value = value + 1 WHERE name = 'reservations'`);
+      }
       // Claim the order first. A concurrent call for the same order waits here, on the unique
       // index, until this transaction ends; then it finds our reservation (or, if we rolled
       // back, makes its own).

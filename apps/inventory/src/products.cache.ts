@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Product } from '@traceshop/contracts';
-import { REDIS } from '@traceshop/platform';
+import { SCENARIOS, type Product } from '@traceshop/contracts';
+import { Flags, REDIS } from '@traceshop/platform';
 import type Redis from 'ioredis';
 
 const KEY = 'products';
@@ -11,7 +11,10 @@ const KEY = 'products';
  */
 @Injectable()
 export class ProductsCache {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly flags: Flags,
+  ) {}
 
   async get(): Promise<Product[] | undefined> {
     const value = await this.redis.get(KEY);
@@ -19,6 +22,10 @@ export class ProductsCache {
   }
 
   async set(products: Product[], ttlSeconds: number): Promise<void> {
+    // Scenario cache-stampede: the write is skipped, so the cache stays empty and every
+    // GET /products reads Redis, misses and asks Postgres. In the traces: a Redis `get` and no
+    // `set` under each request, then the same product `SELECT`, again and again, at once.
+    if (await this.flags.isOn(SCENARIOS.cacheStampede)) return;
     await this.redis.set(KEY, JSON.stringify(products), 'EX', ttlSeconds);
   }
 

@@ -1,4 +1,4 @@
-import { Injectable, UnprocessableEntityException } from '@nestjs/common';
+import { Injectable, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { ChargeRequest, ChargeResponse, SCENARIOS } from '@traceshop/contracts';
@@ -17,6 +17,9 @@ const SLOW_PROVIDER_MS = 2_000;
 
 /** The sandbox's test cards, the same as in real processors' documentation. */
 const DECLINED_CARD = '4000000000000002';
+
+/** In the retry-storm scenario, how many attempts of each charge the processor turns away. */
+const STORM_SHED_ATTEMPTS = 3;
 
 /**
  * A real processor keeps idempotency keys for about 24 hours in durable storage. This stand-in
@@ -37,12 +40,26 @@ export class ChargesService {
   // The promise is stored, not the result, so a retry that arrives while the first attempt is
   // still running waits for it instead of charging a second time.
   private readonly byKey = new Map<string, Remembered>();
+  /** Attempts turned away per Idempotency-Key in the retry-storm scenario. */
+  private readonly shedByKey = new Map<string, number>();
 
   constructor(config: ConfigService, private readonly flags: Flags) {
     this.latencyMs = config.getOrThrow<number>('PROVIDER_LATENCY_MS');
   }
 
   async charge(idempotencyKey: string, request: ChargeRequest): Promise<ChargeResult> {
+    // Scenario retry-storm: the processor is overloaded and sheds load with 503 — here the first
+    // three attempts of every key, so the storm is the same on every run. A shed request did
+    // nothing, so its key stays free. In the trace: red `POST /charges` server spans, one per
+    // attempt payment makes, before the one that charges.
+    if (await this.flags.isOn(SCENARIOS.retryStorm)) {
+      const shed = this.shedByKey.get(idempotencyKey) ?? 0;
+      if (shed < STORM_SHED_ATTEMPTS) {
+        if (this.shedByKey.size >= MAX_REMEMBERED_KEYS) this.shedByKey.delete(this.shedByKey.keys().next().value!);
+        this.shedByKey.set(idempotencyKey, shed + 1);
+        throw new ServiceUnavailableException('the processor is overloaded, try again later');
+      }
+    }
     const requestHash = hashOf(request);
     let remembered = this.byKey.get(idempotencyKey);
     const replayed = remembered !== undefined;

@@ -1,4 +1,4 @@
-import { getTrace, roots, serviceOf, Stack, startStack } from '@traceshop/testing';
+import { findTraces, getTrace, roots, serviceOf, Stack, startStack } from '@traceshop/testing';
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -7,30 +7,49 @@ import { join } from 'node:path';
 const ROOT = join(__dirname, '../../..');
 const PRELOAD = join(__dirname, 'preload.ts');
 
-// The child makes one span, says which trace it is in, and then waits to be stopped.
+// The child makes SPANS root spans and then a marker span whose remote parent is sampled (so a
+// parent-based sampler always keeps it), prints the marker's trace id, and waits to be stopped.
 const CHILD = `
-  const span = require('@opentelemetry/api').trace.getTracer('preload-spec').startSpan('shutdown-flush');
-  span.end();
-  console.log('ready ' + span.spanContext().traceId);
+  const api = require('@opentelemetry/api');
+  const tracer = api.trace.getTracer('preload-spec');
+  for (let i = 0; i < Number(process.env.SPANS || 0); i++) tracer.startSpan('sampled-or-not').end();
+  const parent = api.trace.setSpanContext(api.context.active(), {
+    traceId: require('crypto').randomBytes(16).toString('hex'),
+    spanId: require('crypto').randomBytes(8).toString('hex'),
+    traceFlags: api.TraceFlags.SAMPLED,
+    isRemote: true,
+  });
+  const marker = tracer.startSpan('shutdown-flush', {}, parent);
+  marker.end();
+  console.log('ready ' + marker.spanContext().traceId + ' recording=' + marker.isRecording());
   setInterval(() => undefined, 1000);
 `;
 
-function startChild(env: Record<string, string>): { child: ChildProcess; traceId: Promise<string> } {
+/** Children still running when a test ends (a failed assertion skips its stop) are killed. */
+const running = new Set<ChildProcess>();
+afterEach(() => {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+});
+
+function startChild(env: Record<string, string>): { child: ChildProcess; traceId: Promise<string>; recording: Promise<boolean> } {
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', '--require', PRELOAD, '-e', CHILD], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const traceId = new Promise<string>((resolve, reject) => {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  const ready = new Promise<RegExpExecArray>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk) => {
       out += chunk;
-      const m = /ready ([0-9a-f]{32})/.exec(out);
-      if (m) resolve(m[1]);
+      const m = /ready ([0-9a-f]{32}) recording=(true|false)/.exec(out);
+      if (m) resolve(m);
     });
     child.once('exit', (code) => reject(new Error(`child exited (${code}) before it was ready`)));
   });
-  return { child, traceId };
+  return { child, traceId: ready.then((m) => m[1]), recording: ready.then((m) => m[2] === 'true') };
 }
 
 async function stop(child: ChildProcess): Promise<number | null> {
@@ -70,9 +89,27 @@ describe('telemetry preload', () => {
     expect(serviceOf(trace, span)).toBe(service);
   }, 60_000);
 
-  it('records nothing with OTEL_SDK_DISABLED=true, and still exits cleanly', async () => {
-    const { child, traceId } = startChild({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: stack.collectorOtlpHttpUrl });
-    expect(await traceId).toBe('0'.repeat(32)); // the API's no-op tracer: no trace at all
+  it('honours head sampling from the environment: at 1%, almost every trace is never recorded', async () => {
+    const service = `preload-spec-sampled-${process.pid}`;
+    const { child, traceId } = startChild({
+      SPANS: '200',
+      OTEL_SERVICE_NAME: service,
+      OTEL_EXPORTER_OTLP_ENDPOINT: stack.collectorOtlpHttpUrl,
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.01',
+    });
+    const marker = await traceId;
     expect(await stop(child)).toBe(0);
+    // The marker is flushed with whatever was sampled: once Jaeger has it, it has them all.
+    await getTrace(stack.jaegerUrl, marker, { timeoutMs: 20_000 });
+    const stored = (await findTraces(stack.jaegerUrl, { service, limit: 500 })).filter((t) => t.traceID !== marker);
+    expect(stored.length).toBeLessThan(20); // about 2 of 200; 200 without head sampling
+  }, 60_000);
+
+  it('records nothing with OTEL_SDK_DISABLED=true, and still exits cleanly', async () => {
+    const { child, recording } = startChild({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: stack.collectorOtlpHttpUrl });
+    const recorded = await recording;
+    expect(await stop(child)).toBe(0);
+    expect(recorded).toBe(false); // the API's no-op tracer: spans are never recorded
   }, 60_000);
 });

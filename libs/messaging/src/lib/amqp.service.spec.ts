@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import { CART_ORDER_EVENTS_QUEUE, INVENTORY_ORDER_EVENTS_QUEUE, ORDER_CONFIRMED, ORDERS_EXCHANGE, PAYMENT_REQUESTS_QUEUE } from '@traceshop/contracts';
 import { createTestVhost } from '@traceshop/testing';
 import { connect } from 'amqplib';
-import { AmqpService, ReplyTimeoutError } from './amqp.service';
+import { AmqpService, MAX_RETRIES, ReplyTimeoutError, RETRY_COUNT } from './amqp.service';
 
 // Against the real RabbitMQ, in a vhost of its own.
 describe('AmqpService', () => {
@@ -62,6 +62,36 @@ describe('AmqpService', () => {
 
     await expect(amqp.request(PAYMENT_REQUESTS_QUEUE, { n: -1 }, 300)).rejects.toBeInstanceOf(ReplyTimeoutError);
     await until(async () => (await depth(`${PAYMENT_REQUESTS_QUEUE}.dlq`)) === 1);
+  });
+
+  it('tries a failing message again, as first delivered, then dead-letters it; a passing retry is kept', async () => {
+    const tries: { orderId: string; routingKey: string; retry: unknown }[] = [];
+    let flakyFailed = false;
+    await amqp.consume<{ orderId: string }>(CART_ORDER_EVENTS_QUEUE, async ({ orderId }, msg) => {
+      tries.push({ orderId, routingKey: msg.fields.routingKey, retry: msg.properties.headers?.[RETRY_COUNT] });
+      if (orderId === 'poison') throw new Error('cannot process');
+      if (orderId === 'flaky' && !flakyFailed) {
+        flakyFailed = true;
+        throw new Error('failed once');
+      }
+    });
+    await amqp.publish(ORDERS_EXCHANGE, ORDER_CONFIRMED, { orderId: 'poison' });
+    await amqp.publish(ORDERS_EXCHANGE, ORDER_CONFIRMED, { orderId: 'flaky' });
+    const dlq = `${CART_ORDER_EVENTS_QUEUE}.dlq`;
+    await until(async () => (await depth(dlq)) === 1 && tries.filter((t) => t.orderId === 'flaky').length === 2 && (await depth(CART_ORDER_EVENTS_QUEUE)) === 0);
+
+    // 1 + MAX_RETRIES tries, each handed the routing key it was published with.
+    expect(tries.filter((t) => t.orderId === 'poison')).toEqual(
+      Array.from({ length: 1 + MAX_RETRIES }, (_, i) => ({ orderId: 'poison', routingKey: ORDER_CONFIRMED, retry: i === 0 ? undefined : i })),
+    );
+    expect(tries.filter((t) => t.orderId === 'flaky').map((t) => t.retry)).toEqual([undefined, 1]);
+    // The dead letter is the message itself, with its retry count.
+    const conn = await connect(vhost.url);
+    const ch = await conn.createChannel();
+    const dead = await ch.get(dlq, { noAck: true });
+    await conn.close();
+    expect(dead && JSON.parse(dead.content.toString())).toEqual({ orderId: 'poison' });
+    expect(dead && dead.properties.headers?.[RETRY_COUNT]).toBe(MAX_RETRIES);
   });
 
   it('reports the connection state for readiness', () => {

@@ -7,6 +7,13 @@ import { assertTopology } from './topology';
 
 const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
 
+/** How often `consume` tries a failing message again before it is dead-lettered. */
+export const MAX_RETRIES = 2;
+/** The header counting the tries of a message after its first. */
+export const RETRY_COUNT = 'x-retry-count';
+const FIRST_EXCHANGE = 'x-first-exchange';
+const FIRST_ROUTING_KEY = 'x-first-routing-key';
+
 /** Thrown by `request` when no reply came in time. */
 export class ReplyTimeoutError extends Error {}
 
@@ -83,8 +90,12 @@ export class AmqpService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Consumes JSON messages with manual acks. A message whose handler throws is rejected without
-   * requeue and so goes to the queue's dead-letter queue: nothing is lost, nothing loops.
+   * Consumes JSON messages with manual acks. A message whose handler throws is tried again, at
+   * most `MAX_RETRIES` times: republished to the back of its queue with `x-retry-count` one
+   * higher, and acked only once the broker has confirmed the copy. After the last try it is
+   * rejected without requeue and so goes to the queue's dead-letter queue: nothing is lost,
+   * nothing loops. Each try is its own `process` span with the exception recorded, and the retry
+   * is published from inside the failed one, so all tries stay in the message's trace.
    * When the handler returns a value and the message asked for a reply, the value is the reply.
    */
   async consume<T>(queue: string, handler: (body: T, msg: ConsumeMessage) => Promise<unknown>, prefetch = 10): Promise<void> {
@@ -92,8 +103,11 @@ export class AmqpService implements OnModuleInit, OnApplicationShutdown {
     await channel.prefetch(prefetch);
     await channel.consume(queue, async (msg) => {
       if (!msg) return;
+      const headers = msg.properties.headers ?? {};
+      const retries = Number(headers[RETRY_COUNT] ?? 0);
+      trace.getActiveSpan()?.setAttribute('traceshop.messaging.retry_count', retries);
       try {
-        const result = await handler(JSON.parse(msg.content.toString()) as T, msg);
+        const result = await handler(JSON.parse(msg.content.toString()) as T, asFirstDelivered(msg));
         if (msg.properties.replyTo) {
           channel.sendToQueue(msg.properties.replyTo, Buffer.from(JSON.stringify(result)), {
             correlationId: msg.properties.correlationId,
@@ -106,8 +120,34 @@ export class AmqpService implements OnModuleInit, OnApplicationShutdown {
         const span = trace.getActiveSpan(); // the consumer's "process" span
         span?.recordException(error);
         span?.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+        if (retries < MAX_RETRIES) {
+          this.logger.warn(`${queue}: message failed (try ${retries + 1} of ${1 + MAX_RETRIES}), retrying: ${error.message}`);
+          if (await this.retry(queue, msg, retries + 1)) return channel.ack(msg);
+        }
         this.logger.error(`${queue}: message dead-lettered: ${error.message}`);
         channel.nack(msg, false, false);
+      }
+    });
+  }
+
+  /**
+   * Puts a copy of `msg` at the back of `queue` (through the default exchange) with its retry
+   * count; where it first came from travels in headers, so the handler sees the same routing key.
+   * Resolves false when the broker did not take the copy: the caller dead-letters the original.
+   * (Should the ack of the original then be lost, it comes back too: at least once, as always.)
+   */
+  private async retry(queue: string, msg: ConsumeMessage, count: number): Promise<boolean> {
+    const { headers = {}, ...properties } = msg.properties;
+    const first = count === 1 ? { [FIRST_EXCHANGE]: msg.fields.exchange, [FIRST_ROUTING_KEY]: msg.fields.routingKey } : {};
+    return new Promise((resolve) => {
+      try {
+        this.publisher.publish('', queue, msg.content, {
+          ...withoutUndefined(properties),
+          persistent: true,
+          headers: { ...headers, ...first, [RETRY_COUNT]: count },
+        }, (err) => resolve(!err));
+      } catch {
+        resolve(false); // the channel is closed
       }
     });
   }
@@ -123,4 +163,16 @@ export class AmqpService implements OnModuleInit, OnApplicationShutdown {
       pending.reject(e as Error);
     }
   }
+}
+
+/** A retried message as the handler first saw it: the exchange and routing key it was published to. */
+function asFirstDelivered(msg: ConsumeMessage): ConsumeMessage {
+  const headers = msg.properties.headers ?? {};
+  if (headers[FIRST_ROUTING_KEY] === undefined) return msg;
+  return { ...msg, fields: { ...msg.fields, exchange: String(headers[FIRST_EXCHANGE]), routingKey: String(headers[FIRST_ROUTING_KEY]) } };
+}
+
+/** amqplib fills every property of a delivered message, absent ones as undefined; publish wants them left out. */
+function withoutUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -13,9 +13,11 @@ export const ALL_APPS = Object.keys(SERVICES) as ServiceName[];
 export interface StackOptions {
   /** Names this stack's database, vhost, Redis prefix and log folder (default: 8 random hex digits). */
   runId?: string;
+  /** What the Collector keeps for Jaeger (default: TRACESHOP_SAMPLING, else keep-all). */
+  sampling?: 'keep-all' | 'tail';
   /**
    * Apps listen on portBase + 0..5 (gateway, auth, cart, inventory, payment, payment-provider),
-   * the Collector on portBase + 100..103, Jaeger on portBase + 110..115. Default: the apps'
+   * the Collector on portBase + 100..104, Jaeger on portBase + 110..115. Default: the apps'
    * real default ports (gateway 8080, auth 3001, ...), the Collector on 4317/4318/13133/8888 and
    * Jaeger's query API and UI on 16686 (see `stackPorts`).
    */
@@ -48,6 +50,8 @@ export interface Stack {
   jaegerUrl: string;
   /** Where the services send OTLP/HTTP (POST <this>/v1/traces). */
   collectorOtlpHttpUrl: string;
+  /** The Collector's span metrics (Prometheus text), counted before any sampling. */
+  spanMetricsUrl: string;
   databaseUrl: string;
   amqpUrl: string;
   redisKeyPrefix: string;
@@ -61,7 +65,7 @@ export interface Stack {
 /** The ports a stack uses (see `StackOptions.portBase`). */
 export interface StackPorts {
   apps: Record<ServiceName, number>;
-  collector: { otlpGrpc: number; otlpHttp: number; health: number; metrics: number };
+  collector: { otlpGrpc: number; otlpHttp: number; health: number; metrics: number; spanmetrics: number };
   jaeger: { otlpGrpc: number; otlpHttp: number; queryHttp: number; queryGrpc: number; health: number; metrics: number };
 }
 
@@ -70,7 +74,7 @@ export function stackPorts(portBase?: number): StackPorts {
   if (portBase === undefined) {
     return {
       apps: { ...SERVICES },
-      collector: { otlpGrpc: 4317, otlpHttp: 4318, health: 13133, metrics: 8888 },
+      collector: { otlpGrpc: 4317, otlpHttp: 4318, health: 13133, metrics: 8888, spanmetrics: 8889 },
       // Jaeger shares the host with the Collector natively, so its OTLP, health and metrics
       // ports move off the Collector's.
       jaeger: { otlpGrpc: 14317, otlpHttp: 14318, queryHttp: 16686, queryGrpc: 16685, health: 14133, metrics: 14888 },
@@ -79,7 +83,7 @@ export function stackPorts(portBase?: number): StackPorts {
   const b = portBase;
   return {
     apps: Object.fromEntries(ALL_APPS.map((app, i) => [app, b + i])) as Record<ServiceName, number>,
-    collector: { otlpGrpc: b + 100, otlpHttp: b + 101, health: b + 102, metrics: b + 103 },
+    collector: { otlpGrpc: b + 100, otlpHttp: b + 101, health: b + 102, metrics: b + 103, spanmetrics: b + 104 },
     jaeger: { otlpGrpc: b + 110, otlpHttp: b + 111, queryHttp: b + 112, queryGrpc: b + 113, health: b + 114, metrics: b + 115 },
   };
 }
@@ -103,6 +107,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const logs = options.logs ?? 'files';
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const ports = stackPorts(options.portBase);
+  const sampling = options.sampling ?? (process.env.TRACESHOP_SAMPLING === 'tail' ? 'tail' : 'keep-all');
 
   const tools = locateTools(root);
   const missing = apps.filter((app) => !existsSync(join(root, 'dist/apps', app, 'main.js')));
@@ -170,12 +175,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // Jaeger first: a Collector that finds Jaeger's port closed backs off and holds its first
     // batch for ~5 s.
     await jaeger.waitHealthy(`http://${LOCAL}:${ports.jaeger.health}/status`, readyTimeoutMs);
-    const collector = start('otelcol', tools.otelcol, ['--config', `file:${join(root, 'otel/collector.yaml')}`], {
+    // The sampling file after the base one picks what the traces pipeline keeps.
+    const samplingFile = `otel/collector.sampling-${sampling}.yaml`;
+    const collector = start('otelcol', tools.otelcol, ['--config', `file:${join(root, 'otel/collector.yaml')}`, '--config', `file:${join(root, samplingFile)}`], {
       OTELCOL_OTLP_GRPC_ENDPOINT: `${LOCAL}:${ports.collector.otlpGrpc}`,
       OTELCOL_OTLP_HTTP_ENDPOINT: `${LOCAL}:${ports.collector.otlpHttp}`,
       OTELCOL_HEALTH_ENDPOINT: `${LOCAL}:${ports.collector.health}`,
       OTELCOL_METRICS_HOST: LOCAL,
       OTELCOL_METRICS_PORT: String(ports.collector.metrics),
+      OTELCOL_SPANMETRICS_ENDPOINT: `${LOCAL}:${ports.collector.spanmetrics}`,
       OTELCOL_LOG_LEVEL: backendLogLevel,
       JAEGER_OTLP_GRPC_ENDPOINT: jaegerOtlpGrpc,
     });
@@ -212,6 +220,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       gatewayUrl: urls.gateway,
       jaegerUrl: `http://${LOCAL}:${ports.jaeger.queryHttp}`,
       collectorOtlpHttpUrl,
+      spanMetricsUrl: `http://${LOCAL}:${ports.collector.spanmetrics}/metrics`,
       databaseUrl: databaseUrl(database),
       amqpUrl,
       redisKeyPrefix,

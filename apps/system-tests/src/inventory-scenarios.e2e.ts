@@ -1,0 +1,217 @@
+import { getTrace, jsonClient, JaegerSpan, JaegerTrace, parentOf, roots, serviceOf, setScenarios, tag } from '@traceshop/testing';
+import { APPROVED_CARD, gatewayUrl, jaegerUrl, newCustomer } from './shop';
+
+// The inventory scenarios (n-plus-one, cache-stampede, lock-contention), switched on and off while
+// the stack runs, read back from Jaeger. The helpers repeat a few of scenarios.e2e.ts's.
+const flagsFile = () => process.env.TRACESHOP_FLAGS_FILE!;
+
+/** Skus with plenty of stock, one per concurrent checkout: they never wait on each other's stock row. */
+const SKUS = ['SKU-TEE-001', 'SKU-HOODIE-001', 'SKU-MUG-001', 'SKU-CAP-001', 'SKU-SOCKS-001', 'SKU-STICKERS-001'];
+
+const end = (s: JaegerSpan) => s.startTime + s.duration;
+const isComplete = (t: JaegerTrace) => {
+  const ids = new Set(t.spans.map((s) => s.spanID));
+  return roots(t).length === 1 && t.spans.every((s) => !parentOf(s) || ids.has(parentOf(s)!));
+};
+const inService = (t: JaegerTrace, service: string) => t.spans.filter((s) => serviceOf(t, s) === service);
+const dbSystem = (s: JaegerSpan) => tag(s, 'db.system.name') ?? tag(s, 'db.system');
+const queryText = (s: JaegerSpan) => String(tag(s, 'db.query.text') ?? tag(s, 'db.statement') ?? '');
+const pgSpans = (t: JaegerTrace) => inService(t, 'inventory').filter((s) => dbSystem(s) === 'postgresql');
+const redisSpans = (t: JaegerTrace, command: string) =>
+  inService(t, 'inventory').filter((s) => dbSystem(s) === 'redis' && s.operationName === command);
+
+/** The `feature_flag.evaluation` events of a trace, as `service:key=variant`. */
+const flagEvents = (t: JaegerTrace) =>
+  t.spans.flatMap((s) =>
+    s.logs
+      .filter((l) => l.fields.some((f) => f.key === 'event' && f.value === 'feature_flag.evaluation'))
+      .map((l) => {
+        const field = (k: string) => l.fields.find((f) => f.key === k)?.value;
+        return `${serviceOf(t, s)}:${field('feature_flag.key')}=${field('feature_flag.result.variant')}`;
+      }),
+  );
+
+/** The catalogue queries of the repository: the one list query, and the per-product one. */
+const isListQuery = (s: JaegerSpan) => /FROM products p JOIN stock s USING \(sku\) ORDER BY p\.sku/.test(queryText(s));
+const isProductQuery = (s: JaegerSpan) => /FROM products p JOIN stock s USING \(sku\) WHERE p\.sku = \$1/.test(queryText(s));
+const isHotRowLock = (s: JaegerSpan) => /FROM counters .*FOR UPDATE/.test(queryText(s));
+/** inventory's `traceshop.cache.hit`, set on the span that served GET /products. */
+const cacheHit = (t: JaegerTrace) => inService(t, 'inventory').map((s) => tag(s, 'traceshop.cache.hit')).find((v) => v !== undefined);
+
+/** inventory's HTTP server span has arrived: it ends last, after every span of the request under it. */
+const hasInventoryServer = (t: JaegerTrace) => inService(t, 'inventory').some((s) => tag(s, 'span.kind') === 'server');
+
+/** GET /api/products, anonymous; its trace once inventory's part has arrived. */
+async function productsTrace(): Promise<{ products: { sku: string }[]; trace: JaegerTrace }> {
+  const res = await jsonClient(gatewayUrl()).get('/api/products');
+  expect(res.status).toBe(200);
+  const whole = (t: JaegerTrace) => isComplete(t) && hasInventoryServer(t) && cacheHit(t) !== undefined;
+  const trace = await getTrace(jaegerUrl(), res.headers.get('x-trace-id')!, { until: whole, timeoutMs: 30_000 });
+  return { products: res.body, trace };
+}
+
+/** A customer with one unit of `sku` in the cart, ready to check out. */
+async function customerWith(sku: string) {
+  const { api } = await newCustomer();
+  expect((await api.put(`/api/cart/items/${sku}`, { quantity: 1 })).status).toBe(200);
+  return api;
+}
+
+/** Checks out a ready cart (the reservation, and its dropping of the product cache, come before the answer). */
+async function checkout(api: ReturnType<typeof jsonClient>) {
+  const res = await api.post('/api/checkout', { payment: APPROVED_CARD });
+  expect(res.status).toBe(201);
+  return res;
+}
+
+/** Checks out a ready cart; resolves with the trace once inventory's reservation has reported. */
+async function checkoutTrace(api: ReturnType<typeof jsonClient>): Promise<JaegerTrace> {
+  const res = await checkout(api);
+  const whole = (t: JaegerTrace) => isComplete(t) && t.spans.some((s) => s.operationName === 'inventory.reserve') && hasInventoryServer(t);
+  return getTrace(jaegerUrl(), res.headers.get('x-trace-id')!, { until: whole, timeoutMs: 30_000 });
+}
+
+/** A reservation drops inventory's cached product list: the next GET /api/products misses the cache. */
+const dropProductCache = async () => checkout(await customerWith('SKU-NOTEBOOK-001'));
+
+/**
+ * Repeats `attempt` until its trace shows `signature` (inventory polls the flag file every few
+ * seconds). Signatures are positive evidence, such as the flag's evaluation event.
+ */
+async function firstWhere<T extends { trace: JaegerTrace }>(attempt: () => Promise<T>, signature: (t: JaegerTrace) => boolean): Promise<T> {
+  const deadline = Date.now() + 40_000;
+  for (;;) {
+    const result = await attempt();
+    if (signature(result.trace)) return result;
+    if (Date.now() > deadline) throw new Error('the scenario switch never took effect');
+  }
+}
+
+/** A cache miss (a reservation drops the cache first), until inventory evaluated `flag` to `variant`. */
+const missWhere = (flagVariant: string) =>
+  firstWhere(async () => (await dropProductCache(), productsTrace()), (t) => flagEvents(t).includes(`inventory:${flagVariant}`));
+
+describe('scenario n-plus-one', () => {
+  afterAll(() => setScenarios(flagsFile(), ['n-plus-one'], false));
+
+  it('loads the catalogue one query per product: a ladder of identical SELECTs', async () => {
+    setScenarios(flagsFile(), ['n-plus-one'], true);
+    const { products, trace } = await missWhere('n-plus-one=on');
+    expect(cacheHit(trace)).toBe(false);
+
+    const ladder = pgSpans(trace).filter(isProductQuery).sort((a, b) => a.startTime - b.startTime);
+    expect(products.length).toBeGreaterThanOrEqual(9);
+    expect(ladder).toHaveLength(products.length); // one query per product...
+    expect(new Set(ladder.map(queryText)).size).toBe(1); // ...the same statement each time...
+    // ...one after another (1 ms of slack: span start times are stored to the millisecond)
+    for (let i = 1; i < ladder.length; i++) expect(ladder[i].startTime).toBeGreaterThanOrEqual(end(ladder[i - 1]) - 1_000);
+    expect(pgSpans(trace).filter(isListQuery)).toEqual([]); // where the one list query used to be
+  }, 120_000);
+
+  it('loads the catalogue in one query once switched off', async () => {
+    setScenarios(flagsFile(), ['n-plus-one'], false);
+    const { trace } = await missWhere('n-plus-one=off');
+    expect(cacheHit(trace)).toBe(false);
+    expect(pgSpans(trace).filter(isListQuery)).toHaveLength(1);
+    expect(pgSpans(trace).filter(isProductQuery)).toEqual([]);
+  }, 120_000);
+});
+
+describe('scenario cache-stampede', () => {
+  const BURST = 6;
+  const burst = () => Promise.all(Array.from({ length: BURST }, productsTrace));
+  afterAll(() => setScenarios(flagsFile(), ['cache-stampede'], false));
+
+  it('sends every product request to Postgres: a Redis miss and the same query, each time', async () => {
+    setScenarios(flagsFile(), ['cache-stampede'], true);
+    await missWhere('cache-stampede=on');
+
+    const traces = (await burst()).map((r) => r.trace);
+    for (const trace of traces) {
+      expect(cacheHit(trace)).toBe(false);
+      expect(redisSpans(trace, 'get')).toHaveLength(1);
+      expect(redisSpans(trace, 'set')).toEqual([]); // read, never written
+      expect(pgSpans(trace).filter(isListQuery)).toHaveLength(1);
+      expect(flagEvents(trace)).toContain('inventory:cache-stampede=on');
+    }
+    expect(new Set(traces.flatMap((t) => pgSpans(t).filter(isListQuery).map(queryText))).size).toBe(1);
+  }, 120_000);
+
+  it('serves the burst from Redis once switched off', async () => {
+    setScenarios(flagsFile(), ['cache-stampede'], false);
+    const { trace: warmUp } = await missWhere('cache-stampede=off'); // this miss fills the cache
+    expect(redisSpans(warmUp, 'set')).toHaveLength(1);
+
+    for (const { trace } of await burst()) {
+      expect(cacheHit(trace)).toBe(true);
+      expect(redisSpans(trace, 'get')).toHaveLength(1);
+      expect(pgSpans(trace)).toEqual([]);
+    }
+  }, 120_000);
+});
+
+describe('scenario lock-contention', () => {
+  afterAll(() => setScenarios(flagsFile(), ['lock-contention'], false));
+
+  /** In one checkout's trace, the reservation's transaction: BEGIN, the hot-row lock (if any), COMMIT. */
+  const transactionIn = (trace: JaegerTrace) => {
+    const reserve = trace.spans.find((s) => s.operationName === 'inventory.reserve')!;
+    const sql = pgSpans(trace).filter((s) => parentOf(s) === reserve.spanID);
+    const [begin, commit] = [/^BEGIN/, /^COMMIT/].map((re) => sql.find((s) => re.test(queryText(s)))!);
+    expect([begin, commit]).toEqual([expect.anything(), expect.anything()]);
+    return { begin, lock: sql.find(isHotRowLock), commit };
+  };
+  type Transaction = ReturnType<typeof transactionIn>;
+
+  /**
+   * Checkouts of different skus, all at once (nothing in the normal path makes them wait on each
+   * other), until `enough` holds of their transactions: how many reach inventory together
+   * depends on the machine. `each` checks every burst.
+   */
+  async function burstsUntil(enough: (txs: Transaction[]) => boolean, each: (txs: Transaction[]) => void): Promise<Transaction[]> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const customers = await Promise.all(SKUS.map(customerWith));
+      const txs = (await Promise.all(customers.map(checkoutTrace))).map(transactionIn);
+      each(txs);
+      if (enough(txs)) return txs;
+      if (Date.now() > deadline) throw new Error('no burst of checkouts reached inventory together');
+    }
+  }
+
+  /** Transactions in the order they got the hot row: each holds it from then until its COMMIT. */
+  const byGrant = (txs: Transaction[]) => [...txs].sort((a, b) => end(a.lock!) - end(b.lock!));
+  /** Those that asked for the row while the one before them held it, and so waited in line. */
+  const queued = (txs: Transaction[]) => byGrant(txs).filter((tx, i, line) => i > 0 && tx.lock!.startTime < end(line[i - 1].commit));
+
+  it('queues concurrent reservations behind one hot row: a staircase of lock waits', async () => {
+    setScenarios(flagsFile(), ['lock-contention'], true);
+    await firstWhere(async () => ({ trace: await checkoutTrace(await customerWith('SKU-BOTTLE-001')) }), (t) =>
+      flagEvents(t).includes('inventory:lock-contention=on'),
+    );
+
+    await burstsUntil(
+      (txs) => queued(txs).length >= 2, // a staircase of at least three steps
+      (txs) => {
+        expect(txs.every((tx) => tx.lock !== undefined)).toBe(true);
+        // One at a time: the next transaction is granted the row only once the one before it
+        // has committed (1 ms of slack: span start times are stored to the millisecond).
+        const line = byGrant(txs);
+        for (let i = 1; i < line.length; i++) expect(end(line[i].lock!)).toBeGreaterThanOrEqual(end(line[i - 1].commit) - 1_000);
+      },
+    );
+  }, 180_000);
+
+  it('lets the same concurrent reservations run side by side once switched off', async () => {
+    setScenarios(flagsFile(), ['lock-contention'], false);
+    await firstWhere(async () => ({ trace: await checkoutTrace(await customerWith('SKU-BOTTLE-001')) }), (t) =>
+      flagEvents(t).includes('inventory:lock-contention=off'),
+    );
+
+    const overlap = (a: Transaction, b: Transaction) => a.begin.startTime < end(b.commit) && b.begin.startTime < end(a.commit);
+    await burstsUntil(
+      (txs) => txs.some((a, i) => txs.slice(i + 1).some((b) => overlap(a, b))), // two transactions open at once
+      (txs) => expect(txs.filter((tx) => tx.lock !== undefined)).toEqual([]),
+    );
+  }, 180_000);
+});
