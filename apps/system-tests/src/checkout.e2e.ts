@@ -1,7 +1,7 @@
 import { getTrace, JaegerSpan, JaegerTrace, jsonClient, parentOf, roots, serviceOf, tag } from '@traceshop/testing';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { APPROVED_CARD, DECLINED_CARD, eventually, gatewayUrl, jaegerUrl, newCustomer } from './shop';
+import { APPROVED_CARD, DECLINED_CARD, eventually, jaegerUrl, newCustomer } from './shop';
 
 const SERVICES = ['gateway', 'auth', 'cart', 'inventory', 'payment', 'payment-provider'];
 

@@ -1,35 +1,17 @@
-import { getTrace, jsonClient, JaegerSpan, JaegerTrace, parentOf, roots, serviceOf, setScenarios, tag } from '@traceshop/testing';
+import { getTrace, jsonClient, JaegerSpan, JaegerTrace, parentOf, setScenarios, tag } from '@traceshop/testing';
 import { APPROVED_CARD, gatewayUrl, jaegerUrl, newCustomer } from './shop';
+import { dbSystem, flagEvents, flagsFile, inService, isComplete, queryText } from './scenario-tools';
 
 // The inventory scenarios (n-plus-one, cache-stampede, lock-contention), switched on and off while
 // the stack runs, read back from Jaeger. The helpers repeat a few of scenarios.e2e.ts's.
-const flagsFile = () => process.env.TRACESHOP_FLAGS_FILE!;
 
 /** Skus with plenty of stock, one per concurrent checkout: they never wait on each other's stock row. */
 const SKUS = ['SKU-TEE-001', 'SKU-HOODIE-001', 'SKU-MUG-001', 'SKU-CAP-001', 'SKU-SOCKS-001', 'SKU-STICKERS-001'];
 
 const end = (s: JaegerSpan) => s.startTime + s.duration;
-const isComplete = (t: JaegerTrace) => {
-  const ids = new Set(t.spans.map((s) => s.spanID));
-  return roots(t).length === 1 && t.spans.every((s) => !parentOf(s) || ids.has(parentOf(s)!));
-};
-const inService = (t: JaegerTrace, service: string) => t.spans.filter((s) => serviceOf(t, s) === service);
-const dbSystem = (s: JaegerSpan) => tag(s, 'db.system.name') ?? tag(s, 'db.system');
-const queryText = (s: JaegerSpan) => String(tag(s, 'db.query.text') ?? tag(s, 'db.statement') ?? '');
 const pgSpans = (t: JaegerTrace) => inService(t, 'inventory').filter((s) => dbSystem(s) === 'postgresql');
 const redisSpans = (t: JaegerTrace, command: string) =>
   inService(t, 'inventory').filter((s) => dbSystem(s) === 'redis' && s.operationName === command);
-
-/** The `feature_flag.evaluation` events of a trace, as `service:key=variant`. */
-const flagEvents = (t: JaegerTrace) =>
-  t.spans.flatMap((s) =>
-    s.logs
-      .filter((l) => l.fields.some((f) => f.key === 'event' && f.value === 'feature_flag.evaluation'))
-      .map((l) => {
-        const field = (k: string) => l.fields.find((f) => f.key === k)?.value;
-        return `${serviceOf(t, s)}:${field('feature_flag.key')}=${field('feature_flag.result.variant')}`;
-      }),
-  );
 
 /** The catalogue queries of the repository: the one list query, and the per-product one. */
 const isListQuery = (s: JaegerSpan) => /FROM products p JOIN stock s USING \(sku\) ORDER BY p\.sku/.test(queryText(s));

@@ -1,67 +1,12 @@
 import { CART_ORDER_EVENTS_QUEUE, ORDER_CONFIRMED } from '@traceshop/contracts';
-import { getTrace, JaegerSpan, JaegerTrace, parentOf, roots, serviceOf, setScenarios, tag, waitFor } from '@traceshop/testing';
+import { getTrace, JaegerSpan, JaegerTrace, parentOf, serviceOf, setScenarios, tag, waitFor } from '@traceshop/testing';
 import { connect } from 'amqplib';
-import { APPROVED_CARD, jaegerUrl, newCustomer } from './shop';
+import { jaegerUrl } from './shop';
+import { bothSaw, checkout, Checkout, consumerSpans, firstCheckoutWhere, flagEvents, flagsFile, hasException, isComplete, isError } from './scenario-tools';
 
 // The scenarios that break the conversations between services, retry-storm (HTTP to the
 // provider) and poison-message (RabbitMQ to cart): switched on and off while the stack runs,
 // read back from Jaeger (and, for the dead letters, from RabbitMQ).
-const flagsFile = () => process.env.TRACESHOP_FLAGS_FILE!;
-
-const isComplete = (t: JaegerTrace) => {
-  const ids = new Set(t.spans.map((s) => s.spanID));
-  return roots(t).length === 1 && t.spans.every((s) => !parentOf(s) || ids.has(parentOf(s)!));
-};
-const isConsumer = (t: JaegerTrace, s: JaegerSpan, service: string) => serviceOf(t, s) === service && tag(s, 'span.kind') === 'consumer';
-const consumerSpans = (t: JaegerTrace, service: string) => t.spans.filter((s) => isConsumer(t, s, service));
-/** Both order-event consumers have reported: the checkout's trace is whole. */
-const hasOrderEvents = (t: JaegerTrace) => ['cart', 'inventory'].every((svc) => consumerSpans(t, svc).length > 0);
-const isError = (s: JaegerSpan) => tag(s, 'otel.status_code') === 'ERROR' || tag(s, 'error') === true;
-const hasException = (s: JaegerSpan) => s.logs.some((l) => l.fields.some((f) => f.key === 'event' && f.value === 'exception'));
-
-interface Checkout {
-  status: number;
-  orderId: string;
-  trace: JaegerTrace;
-}
-
-/**
- * One checkout by a new customer; resolves with its answer and its trace once whole: one root,
- * every parent present, payment's and both order consumers' spans in (and `also`, if given).
- */
-async function checkout(also: (t: JaegerTrace) => boolean = () => true): Promise<Checkout> {
-  const { api } = await newCustomer();
-  const products = (await api.get('/api/products')).body as { sku: string }[];
-  await api.put(`/api/cart/items/${products.find((p) => !p.sku.includes('LIMITED'))!.sku}`, { quantity: 1 });
-  const res = await api.post('/api/checkout', { payment: APPROVED_CARD });
-  const whole = (t: JaegerTrace) => isComplete(t) && hasOrderEvents(t) && consumerSpans(t, 'payment').length > 0 && also(t);
-  const trace = await getTrace(jaegerUrl(), res.headers.get('x-trace-id')!, { until: whole, timeoutMs: 30_000 });
-  return { status: res.status, orderId: res.body.orderId, trace };
-}
-
-/**
- * Checkouts until one shows `signature` (the services poll the flag file every few seconds).
- * Signatures are positive evidence, such as the flag's evaluation event, never a missing span.
- */
-async function firstCheckoutWhere(signature: (c: Checkout) => boolean, also?: (t: JaegerTrace) => boolean): Promise<Checkout> {
-  const deadline = Date.now() + 40_000;
-  for (;;) {
-    const c = await checkout(also);
-    if (signature(c)) return c;
-    if (Date.now() > deadline) throw new Error('the scenario switch never took effect');
-  }
-}
-
-/** The `feature_flag.evaluation` events of a trace, as `service:key=variant`. */
-const flagEvents = (t: JaegerTrace) =>
-  t.spans.flatMap((s) =>
-    s.logs
-      .filter((l) => l.fields.some((f) => f.key === 'event' && f.value === 'feature_flag.evaluation'))
-      .map((l) => {
-        const field = (k: string) => l.fields.find((f) => f.key === k)?.value;
-        return `${serviceOf(t, s)}:${field('feature_flag.key')}=${field('feature_flag.result.variant')}`;
-      }),
-  );
 
 // ------------------------------------------------------------------------------- retry-storm
 
@@ -77,7 +22,6 @@ const withEveryProviderCall = (t: JaegerTrace) => {
   const { calls, served } = providerCalls(t);
   return calls.length > 0 && calls.every((c) => served.some((s) => parentOf(s) === c.spanID));
 };
-const bothSaw = (t: JaegerTrace, flag: string) => ['payment', 'payment-provider'].every((svc) => flagEvents(t).includes(`${svc}:${flag}`));
 const statusOf = (s: JaegerSpan) => Number(tag(s, 'http.response.status_code') ?? tag(s, 'http.status_code'));
 
 describe('scenario retry-storm', () => {

@@ -1,38 +1,10 @@
-import { findTraces, getTrace, JaegerSpan, JaegerTrace, parentOf, roots, serviceOf, setScenarios, tag, waitFor } from '@traceshop/testing';
-import { APPROVED_CARD, jaegerUrl, newCustomer } from './shop';
+import { findTraces, JaegerSpan, JaegerTrace, parentOf, roots, serviceOf, setScenarios, tag, waitFor } from '@traceshop/testing';
+import { jaegerUrl } from './shop';
+import { bothSaw, checkout, firstCheckoutWhere, flagEvents, flagsFile, inService, isConsumer, isError, queryText } from './scenario-tools';
 
 // Each fault scenario, switched on and off while the stack runs, read back from Jaeger.
-const flagsFile = () => process.env.TRACESHOP_FLAGS_FILE!;
 
 const ms = (s: JaegerSpan) => s.duration / 1000;
-const isComplete = (t: JaegerTrace) => {
-  const ids = new Set(t.spans.map((s) => s.spanID));
-  return roots(t).length === 1 && t.spans.every((s) => !parentOf(s) || ids.has(parentOf(s)!));
-};
-
-const isConsumer = (t: JaegerTrace, s: JaegerSpan, service: string) => serviceOf(t, s) === service && tag(s, 'span.kind') === 'consumer';
-/** Both order-event consumers have reported: the checkout's trace is whole. */
-const hasOrderEvents = (t: JaegerTrace) => ['cart', 'inventory'].every((svc) => t.spans.some((s) => isConsumer(t, s, svc)));
-
-interface Checkout {
-  status: number;
-  orderId: string;
-  trace: JaegerTrace;
-}
-
-/**
- * One checkout by a new customer; resolves with its answer and its trace once whole: one root,
- * every parent present, payment's and both order consumers' spans in (and `also`, if given).
- */
-async function checkout(also: (t: JaegerTrace) => boolean = () => true): Promise<Checkout> {
-  const { api } = await newCustomer();
-  const products = (await api.get('/api/products')).body as { sku: string }[];
-  await api.put(`/api/cart/items/${products.find((p) => !p.sku.includes('LIMITED'))!.sku}`, { quantity: 1 });
-  const res = await api.post('/api/checkout', { payment: APPROVED_CARD });
-  const whole = (t: JaegerTrace) => isComplete(t) && hasOrderEvents(t) && t.spans.some((s) => isConsumer(t, s, 'payment')) && also(t);
-  const trace = await getTrace(jaegerUrl(), res.headers.get('x-trace-id')!, { until: whole, timeoutMs: 30_000 });
-  return { status: res.status, orderId: res.body.orderId, trace };
-}
 
 /** The trace of a successful checkout, with the provider's spans in. */
 async function checkoutTrace(): Promise<JaegerTrace> {
@@ -41,39 +13,9 @@ async function checkoutTrace(): Promise<JaegerTrace> {
   return c.trace;
 }
 
-/**
- * Checkouts until one shows `signature` (the services poll the flag file every few seconds).
- * Signatures are positive evidence, such as the flag's evaluation event, never a missing span.
- */
-async function firstCheckoutWhere(signature: (c: Checkout) => boolean, also?: (t: JaegerTrace) => boolean): Promise<Checkout> {
-  const deadline = Date.now() + 40_000;
-  for (;;) {
-    const c = await checkout(also);
-    if (signature(c)) return c;
-    if (Date.now() > deadline) throw new Error('the scenario switch never took effect');
-  }
-}
-
 const withProvider = (t: JaegerTrace) => inService(t, 'payment-provider').length > 0;
-const isError = (s: JaegerSpan) => tag(s, 'otel.status_code') === 'ERROR' || tag(s, 'error') === true;
-const inService = (t: JaegerTrace, service: string) => t.spans.filter((s) => serviceOf(t, s) === service);
-
-/** The `feature_flag.evaluation` events of a trace, as `key=variant`. */
-const flagEvents = (t: JaegerTrace) =>
-  t.spans.flatMap((s) =>
-    s.logs
-      .filter((l) => l.fields.some((f) => f.key === 'event' && f.value === 'feature_flag.evaluation'))
-      .map((l) => {
-        const field = (k: string) => l.fields.find((f) => f.key === k)?.value;
-        return `${serviceOf(t, s)}:${field('feature_flag.key')}=${field('feature_flag.result.variant')}`;
-      }),
-  );
-
-/** Both payment and payment-provider evaluated the flag to this variant in this trace. */
-const bothSaw = (t: JaegerTrace, flag: string) => ['payment', 'payment-provider'].every((svc) => flagEvents(t).includes(`${svc}:${flag}`));
 
 const pgSpans = (t: JaegerTrace) => t.spans.filter((s) => (tag(s, 'db.system.name') ?? tag(s, 'db.system')) === 'postgresql');
-const queryText = (s: JaegerSpan) => String(tag(s, 'db.query.text') ?? tag(s, 'db.statement') ?? '');
 const fraudHistoryQuery = (t: JaegerTrace) => pgSpans(t).find((s) => queryText(s).includes('fraud_history'));
 const providerServerSpan = (t: JaegerTrace) =>
   t.spans.find((s) => serviceOf(t, s) === 'payment-provider' && tag(s, 'span.kind') === 'server');

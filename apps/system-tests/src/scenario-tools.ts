@@ -1,0 +1,69 @@
+import { getTrace, JaegerSpan, JaegerTrace, parentOf, roots, serviceOf, tag } from '@traceshop/testing';
+import { APPROVED_CARD, jaegerUrl, newCustomer } from './shop';
+
+// What the scenario tests share: reading traces, and checkouts that wait for positive evidence.
+
+/** The flag file the stack under test reads (set by global-setup). */
+export const flagsFile = () => process.env.TRACESHOP_FLAGS_FILE!;
+
+/** One root, and every span's parent present: nothing of the trace is still on its way. */
+export const isComplete = (t: JaegerTrace) => {
+  const ids = new Set(t.spans.map((s) => s.spanID));
+  return roots(t).length === 1 && t.spans.every((s) => !parentOf(s) || ids.has(parentOf(s)!));
+};
+export const inService = (t: JaegerTrace, service: string) => t.spans.filter((s) => serviceOf(t, s) === service);
+export const isConsumer = (t: JaegerTrace, s: JaegerSpan, service: string) => serviceOf(t, s) === service && tag(s, 'span.kind') === 'consumer';
+export const consumerSpans = (t: JaegerTrace, service: string) => t.spans.filter((s) => isConsumer(t, s, service));
+/** Both order-event consumers have reported: the checkout's trace is whole. */
+export const hasOrderEvents = (t: JaegerTrace) => ['cart', 'inventory'].every((svc) => consumerSpans(t, svc).length > 0);
+export const isError = (s: JaegerSpan) => tag(s, 'otel.status_code') === 'ERROR' || tag(s, 'error') === true;
+export const hasException = (s: JaegerSpan) => s.logs.some((l) => l.fields.some((f) => f.key === 'event' && f.value === 'exception'));
+export const dbSystem = (s: JaegerSpan) => tag(s, 'db.system.name') ?? tag(s, 'db.system');
+export const queryText = (s: JaegerSpan) => String(tag(s, 'db.query.text') ?? tag(s, 'db.statement') ?? '');
+
+/** The `feature_flag.evaluation` events of a trace, as `service:key=variant`. */
+export const flagEvents = (t: JaegerTrace) =>
+  t.spans.flatMap((s) =>
+    s.logs
+      .filter((l) => l.fields.some((f) => f.key === 'event' && f.value === 'feature_flag.evaluation'))
+      .map((l) => {
+        const field = (k: string) => l.fields.find((f) => f.key === k)?.value;
+        return `${serviceOf(t, s)}:${field('feature_flag.key')}=${field('feature_flag.result.variant')}`;
+      }),
+  );
+
+/** Both payment and payment-provider evaluated the flag to this variant in this trace. */
+export const bothSaw = (t: JaegerTrace, flag: string) => ['payment', 'payment-provider'].every((svc) => flagEvents(t).includes(`${svc}:${flag}`));
+
+export interface Checkout {
+  status: number;
+  orderId: string;
+  trace: JaegerTrace;
+}
+
+/**
+ * One checkout by a new customer; resolves with its answer and its trace once whole: one root,
+ * every parent present, payment's and both order consumers' spans in (and `also`, if given).
+ */
+export async function checkout(also: (t: JaegerTrace) => boolean = () => true): Promise<Checkout> {
+  const { api } = await newCustomer();
+  const products = (await api.get('/api/products')).body as { sku: string }[];
+  await api.put(`/api/cart/items/${products.find((p) => !p.sku.includes('LIMITED'))!.sku}`, { quantity: 1 });
+  const res = await api.post('/api/checkout', { payment: APPROVED_CARD });
+  const whole = (t: JaegerTrace) => isComplete(t) && hasOrderEvents(t) && consumerSpans(t, 'payment').length > 0 && also(t);
+  const trace = await getTrace(jaegerUrl(), res.headers.get('x-trace-id')!, { until: whole, timeoutMs: 30_000 });
+  return { status: res.status, orderId: res.body.orderId, trace };
+}
+
+/**
+ * Checkouts until one shows `signature` (the services poll the flag file every few seconds).
+ * Signatures are positive evidence, such as the flag's evaluation event, never a missing span.
+ */
+export async function firstCheckoutWhere(signature: (c: Checkout) => boolean, also?: (t: JaegerTrace) => boolean): Promise<Checkout> {
+  const deadline = Date.now() + 40_000;
+  for (;;) {
+    const c = await checkout(also);
+    if (signature(c)) return c;
+    if (Date.now() > deadline) throw new Error('the scenario switch never took effect');
+  }
+}
