@@ -2,6 +2,7 @@ import { BadRequestException, GatewayTimeoutException, HttpStatus, Injectable, B
 import { ConfigService } from '@nestjs/config';
 import { trace } from '@opentelemetry/api';
 import {
+  CardDto,
   ORDER_CONFIRMED,
   ORDER_DECLINED,
   OrderEvent,
@@ -16,7 +17,6 @@ import type { User } from './auth.guard';
 import { CartClient } from './cart.client';
 import { IdempotencyStore, StoredResult } from './idempotency.store';
 import { InventoryClient } from './inventory.client';
-import type { CardDto } from './shop.dto';
 
 /**
  * The checkout, orchestrated by the gateway: read the cart, reserve the stock, ask payment to

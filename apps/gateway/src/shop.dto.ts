@@ -1,3 +1,4 @@
+import { CardDto } from '@traceshop/contracts';
 import { Type } from 'class-transformer';
 import { IsEmail, IsInt, IsNotEmptyObject, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
 
@@ -19,24 +20,6 @@ export class CartItemDto {
   @Min(1)
   @Max(100)
   quantity!: number;
-}
-
-export class CardDto {
-  @Matches(/^\d{12,19}$/, { message: 'cardNumber must be 12 to 19 digits' })
-  cardNumber!: string;
-
-  @IsInt()
-  @Min(1)
-  @Max(12)
-  expMonth!: number;
-
-  @IsInt()
-  @Min(2000)
-  @Max(2100)
-  expYear!: number;
-
-  @Matches(/^\d{3,4}$/, { message: 'cvc must be 3 or 4 digits' })
-  cvc!: string;
 }
 
 /** POST /api/checkout */

@@ -2,3 +2,4 @@ export * from './lib/services';
 export * from './lib/http';
 export * from './lib/messaging';
 export * from './lib/scenarios';
+export * from './lib/card.dto';
