@@ -11,6 +11,10 @@ source tools/node.sh
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
 
 APPS=gateway,auth,cart,inventory,payment,payment-provider
+# TypeScript entry points run with tsx. The root tsconfig, not a project's: tsx applies a
+# tsconfig's options (here: legacy decorators, for the DTOs of libs/contracts) only to the files
+# that tsconfig includes. tools/deploy-checks runs these lines (commands.spec.ts).
+TSX="npx tsx --tsconfig tsconfig.base.json"
 
 setup() {
   # Install the locked versions when the lockfile changed since the last install. `npm install`,
@@ -26,7 +30,7 @@ setup() {
 case ${1:-} in
   start)
     setup
-    exec npx tsx --tsconfig libs/testing/tsconfig.json libs/testing/src/bin/stack.ts
+    exec $TSX libs/testing/src/bin/stack.ts
     ;;
   test)
     setup
@@ -41,7 +45,7 @@ case ${1:-} in
     ;;
   scenario)
     shift
-    exec npx tsx --tsconfig libs/testing/tsconfig.json libs/testing/src/bin/scenario.ts "$@"
+    exec $TSX libs/testing/src/bin/scenario.ts "$@"
     ;;
   *)
     echo "usage: $0 start|test|scenario" >&2

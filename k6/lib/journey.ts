@@ -51,6 +51,8 @@ export const checkoutsPaid = new Counter('checkouts_paid');
 export const checkoutsDeclined = new Counter('checkouts_declined');
 /** Checkouts slower than SLOW_CHECKOUT_MS; each one is also printed with its trace link. */
 export const slowCheckouts = new Counter('slow_checkouts');
+/** Checkouts with the approved card that were answered 402: the processor declined a good card. */
+export const approvedCardDeclined = new Rate('approved_card_declined');
 
 const DECLINE_RATE = envNumber('DECLINE_RATE', 0.05);
 const SLOW_CHECKOUT_MS = envNumber('SLOW_CHECKOUT_MS', 1000);
@@ -80,7 +82,7 @@ export function registerAccounts(count: number): ShopData {
   return { accounts };
 }
 
-interface Product {
+export interface Product {
   sku: string;
   priceCents: number;
   available: number;
@@ -91,8 +93,26 @@ interface Cart {
   totalCents: number;
 }
 
-/** One VU's customer: its account, its session and its random stream (k6 gives each VU its own module state). */
-class Shopper {
+/** A checkout's answer, with the order it made (undefined when the checkout failed). */
+export interface CheckoutAnswer extends Answer {
+  orderId?: string;
+}
+
+/** How a script bends the checkout journey (k6/incidents); by default it is the journey as described above. */
+export interface CheckoutOptions {
+  /** The products the cart is filled from (default: all of them). */
+  choose?: (products: Product[]) => Product[];
+  /** Runs right before paying, e.g. to line up with the other VUs. */
+  beforePay?: () => void;
+  /** Runs with the checkout's answer before the order page is watched, e.g. to print its trace. */
+  afterPay?: (checkout: CheckoutAnswer) => void;
+}
+
+/**
+ * One VU's customer: its account, its session and its random stream (k6 gives each VU its own
+ * module state). `run()` takes one journey of the mix; the incident scripts call the steps.
+ */
+export class Shopper {
   private token: string | undefined;
   private loggedInAt = 0;
   private readonly rnd = vuRandom(SEED, exec.vu.idInTest);
@@ -113,7 +133,7 @@ class Shopper {
     const steps: Record<JourneyName, () => void> = {
       browse: () => this.browse(),
       abandon: () => this.abandon(),
-      checkout: () => this.checkout(),
+      checkout: () => void this.checkout(),
       tour: () => this.tour(),
     };
     steps[journey]();
@@ -136,19 +156,23 @@ class Shopper {
     if (cart && skus.length > 0) this.removeItem(this.rnd.pick(skus));
   }
 
-  private checkout(): void {
+  /** The checkout journey; undefined when there was nothing to pay for. */
+  checkout(options: CheckoutOptions = {}): CheckoutAnswer | undefined {
     const products = this.products();
     this.think();
-    this.fillCart(products);
+    this.fillCart(options.choose ? options.choose(products) : products);
     const cart = this.viewCart();
     this.think();
-    if (!cart || cart.items.length === 0) return;
+    if (!cart || cart.items.length === 0) return undefined;
+    options.beforePay?.();
     const declined = this.rnd.next() < DECLINE_RATE;
-    const orderId = this.pay(declined ? DECLINED_CARD : APPROVED_CARD, cart);
-    if (orderId) {
+    const answer = this.pay(declined ? DECLINED_CARD : APPROVED_CARD, cart);
+    options.afterPay?.(answer);
+    if (answer.orderId) {
       this.think();
-      this.waitForOrder(orderId, declined ? 'declined' : 'paid');
+      this.waitForOrder(answer.orderId, declined ? 'declined' : 'paid');
     }
+    return answer;
   }
 
   /** Every endpoint, both checkout outcomes; the declined one first, because it keeps the cart. */
@@ -158,16 +182,16 @@ class Shopper {
     this.removeItem(skus[skus.length - 1]);
     let cart = this.viewCart();
     if (!cart) return;
-    const declinedOrder = this.pay(DECLINED_CARD, cart);
+    const declinedOrder = this.pay(DECLINED_CARD, cart).orderId;
     if (declinedOrder) this.waitForOrder(declinedOrder, 'declined');
     cart = this.viewCart();
     if (!cart) return;
-    const paidOrder = this.pay(APPROVED_CARD, cart);
+    const paidOrder = this.pay(APPROVED_CARD, cart).orderId;
     if (paidOrder) this.waitForOrder(paidOrder, 'paid');
   }
 
   /** Logs in when there is no session or it is getting old; false if that failed. */
-  private ensureSession(): boolean {
+  ensureSession(): boolean {
     if (this.token && Date.now() - this.loggedInAt < SESSION_MAX_AGE_S * 1000) return true;
     const { res, ok } = call({
       endpoint: 'login',
@@ -208,11 +232,11 @@ class Shopper {
     return ok ? json<Cart>(res) : undefined;
   }
 
-  /** POST /api/checkout; returns the order id. A slow checkout is counted and printed with its trace link. */
-  private pay(card: typeof APPROVED_CARD, cart: Cart): string | undefined {
+  /** POST /api/checkout. A slow checkout is counted and printed with its trace link. */
+  private pay(card: typeof APPROVED_CARD, cart: Cart): CheckoutAnswer {
     const declined = card === DECLINED_CARD;
     const status = declined ? 'declined' : 'paid';
-    const { res, ok, traceId } = this.authed({
+    const answer = this.authed({
       endpoint: 'checkout',
       method: 'POST',
       path: '/api/checkout',
@@ -224,13 +248,15 @@ class Shopper {
         ...(declined ? {} : { 'checkout: total is the cart total': (r) => json<{ totalCents?: number }>(r)?.totalCents === cart.totalCents }),
       },
     });
+    const { res, ok, traceId } = answer;
     checkoutOk.add(ok);
     if (ok) (declined ? checkoutsDeclined : checkoutsPaid).add(1);
+    if (!declined) approvedCardDeclined.add(res.status === 402);
     if (res.timings.duration > SLOW_CHECKOUT_MS) {
       slowCheckouts.add(1);
       logTrace(`slow checkout: ${Math.round(res.timings.duration)} ms > SLOW_CHECKOUT_MS=${SLOW_CHECKOUT_MS}`, traceId);
     }
-    return ok ? json<{ orderId: string }>(res)!.orderId : undefined;
+    return { ...answer, orderId: ok ? json<{ orderId: string }>(res)!.orderId : undefined };
   }
 
   /**
@@ -289,12 +315,17 @@ const THINK_MAX_S = __ENV.THINK_MAX_S ? envNumber('THINK_MAX_S', 0) : undefined;
  * (`browse=20,abandon=10,checkout=70`), THINK_MIN_S and THINK_MAX_S override them.
  */
 export function shop(data: ShopData, defaults: JourneyDefaults): void {
+  customer(data, defaults).run();
+}
+
+/** The calling VU's customer, made on first use with `defaults` (overridden as in `shop`). */
+export function customer(data: ShopData, defaults: JourneyDefaults): Shopper {
   shopper ??= new Shopper(data.accounts[(exec.vu.idInTest - 1) % data.accounts.length], {
     mix: MIX ?? defaults.mix,
     thinkMinS: THINK_MIN_S ?? defaults.thinkMinS,
     thinkMaxS: THINK_MAX_S ?? defaults.thinkMaxS,
   });
-  shopper.run();
+  return shopper;
 }
 
 function parseMix(raw: string | undefined): Mix | undefined {

@@ -41,13 +41,12 @@ export class FraudHistoryRepository implements OnModuleInit {
   }
 
   /** The card's last thirty days: without the index, a sequential scan of the whole archive. */
-  async last30Days(cardFingerprint: string): Promise<CardHistory> {
-    const { rows } = await this.pool.query<CardHistory>(
-      `SELECT count(*)::int AS attempts, coalesce(sum(amount_cents), 0)::int AS "totalCents"
+  static readonly LAST_30_DAYS_SQL = `SELECT count(*)::int AS attempts, coalesce(sum(amount_cents), 0)::int AS "totalCents"
        FROM fraud_history
-       WHERE card_fingerprint = $1 AND recorded_at > now() - interval '30 days'`,
-      [cardFingerprint],
-    );
+       WHERE card_fingerprint = $1 AND recorded_at > now() - interval '30 days'`;
+
+  async last30Days(cardFingerprint: string): Promise<CardHistory> {
+    const { rows } = await this.pool.query<CardHistory>(FraudHistoryRepository.LAST_30_DAYS_SQL, [cardFingerprint]);
     return rows[0];
   }
 }

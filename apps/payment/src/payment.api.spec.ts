@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { ChargeRequest, PAYMENT_REQUESTS_QUEUE, PaymentReply, PaymentRequest } from '@traceshop/contracts';
@@ -8,6 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
+import { FraudHistoryRepository } from './fraud-history.repository';
 
 type ProviderMode = 'normal' | 'failing' | 'hanging';
 
@@ -87,7 +89,8 @@ describe('payment service', () => {
       PAYMENT_PROVIDER_URL: provider.url,
       PROVIDER_TIMEOUT_MS: '500',
       FRAUD_MAX_CARD_PAYMENTS_24H: '3',
-      FRAUD_HISTORY_ROWS: '1000',
+      // Enough card history for the planner to prefer the slow-checkout lab's index, once it exists.
+      FRAUD_HISTORY_ROWS: '20000',
       FLAGS_FILE: join(__dirname, '../../../flags/traceshop.flagd.json'),
       LOG_LEVEL: 'silent',
     });
@@ -222,5 +225,27 @@ describe('payment service', () => {
     const ready = await api.get('/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.body.info).toMatchObject({ postgres: { status: 'up' }, rabbitmq: { status: 'up' } });
+  });
+  it("has a card-history query that scans the whole archive until the slow-checkout lab's index exists", async () => {
+    // The statements a person runs in docs/labs/slow-checkout.md, taken from the lab itself.
+    const lab = readFileSync(join(__dirname, '../../../docs/labs/slow-checkout.md'), 'utf8');
+    const [createIndex, dropIndex] = [/^CREATE INDEX .+;$/m, /^DROP INDEX .+;$/m].map((re) => re.exec(lab)?.[0]);
+    expect(createIndex).toMatch(/ON payment\.fraud_history \(card_fingerprint/);
+    const plan = async () => {
+      await pg.query('SET search_path TO payment');
+      const { rows } = await pg.query(`EXPLAIN ${FraudHistoryRepository.LAST_30_DAYS_SQL}`, [createHash('sha256').update('4242424242424242').digest('hex')]);
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    };
+
+    expect(await plan()).toMatch(/Seq Scan on fraud_history/);
+    await pg.query(createIndex!);
+    try {
+      const fixed = await plan();
+      expect(fixed).toMatch(/Index (Only )?Scan .*fraud_history_card_recent/);
+      expect(fixed).not.toMatch(/Seq Scan/);
+    } finally {
+      await pg.query(dropIndex!); // the lab's way back to the incident
+    }
+    expect(await plan()).toMatch(/Seq Scan on fraud_history/);
   });
 });

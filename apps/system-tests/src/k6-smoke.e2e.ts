@@ -1,36 +1,9 @@
 import { getTrace, JaegerTrace, parentOf, roots, serviceOf, spansOf } from '@traceshop/testing';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gatewayUrl, jaegerUrl } from './shop';
-
-const root = join(__dirname, '../../..');
-
-/** The pinned k6 (K6_VERSION in otel/versions.env), where tools/build-tools.sh puts it. */
-function k6Binary(): string {
-  const version = /^K6_VERSION=(\S+)/m.exec(readFileSync(join(root, 'otel/versions.env'), 'utf8'))?.[1];
-  if (!version) throw new Error('no K6_VERSION in otel/versions.env');
-  return join(process.env.TRACESHOP_TOOLS || join(homedir(), '.cache/traceshop/tools'), `k6-${version}`);
-}
-
-/** Runs k6 to its end, or kills it after `timeoutMs` (the smoke scenario itself stops after 2 minutes). */
-function runK6(args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
-  const k6 = k6Binary();
-  if (!existsSync(k6)) throw new Error(`${k6} is missing: build it with \`bash tools/build-tools.sh k6\``);
-  return new Promise((resolve, reject) => {
-    const child = spawn(k6, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
+import { K6Run, runScript } from './k6';
+import { jaegerUrl } from './shop';
 
 interface Sample {
   type: string;
@@ -44,20 +17,14 @@ interface Sample {
  */
 describe('the k6 smoke script', () => {
   let dir: string;
-  let run: { code: number | null; output: string };
+  let run: K6Run;
   let summary: any;
   let requests: Sample[];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'traceshop-k6-'));
-    run = await runK6([
-      'run', '--no-color', '--quiet',
-      '--out', `json=${join(dir, 'samples.json')}`,
-      '-e', `BASE_URL=${gatewayUrl()}`,
-      '-e', `JAEGER_URL=${jaegerUrl()}`,
-      '-e', `SUMMARY_DIR=${dir}`,
-      'k6/smoke.ts',
-    ], 140_000);
+    // The smoke scenario itself stops after 2 minutes.
+    run = await runScript('k6/smoke.ts', { summaryDir: dir, flags: ['--out', `json=${join(dir, 'samples.json')}`], timeoutMs: 140_000 });
     summary = JSON.parse(readFileSync(join(dir, 'smoke-summary.json'), 'utf8'));
     requests = readFileSync(join(dir, 'samples.json'), 'utf8')
       .split('\n')

@@ -12,6 +12,10 @@ export const isComplete = (t: JaegerTrace) => {
   return roots(t).length === 1 && t.spans.every((s) => !parentOf(s) || ids.has(parentOf(s)!));
 };
 export const inService = (t: JaegerTrace, service: string) => t.spans.filter((s) => serviceOf(t, s) === service);
+/** The payment provider's spans have arrived. */
+export const withProvider = (t: JaegerTrace) => inService(t, 'payment-provider').length > 0;
+/** The provider's HTTP server span: how long the charge took there. */
+export const providerServerSpan = (t: JaegerTrace) => t.spans.find((s) => serviceOf(t, s) === 'payment-provider' && tag(s, 'span.kind') === 'server');
 export const isConsumer = (t: JaegerTrace, s: JaegerSpan, service: string) => serviceOf(t, s) === service && tag(s, 'span.kind') === 'consumer';
 export const consumerSpans = (t: JaegerTrace, service: string) => t.spans.filter((s) => isConsumer(t, s, service));
 /** Both order-event consumers have reported: the checkout's trace is whole. */

@@ -2,11 +2,13 @@ import { stackFromEnv } from '@traceshop/testing';
 import Ajv from 'ajv';
 import { existsSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { APPS, ComposeService, bytes, environmentOf, interpolationsWithoutDefault, loadCompose, parsePort, read, root, versions } from './workspace';
+import { APPS, ComposeService, bytes, environmentOf, interpolationsWithoutDefault, isDefault, isOneShot, loadCompose, parsePort, read, root, versions } from './workspace';
 import composeSchema from '../schema/compose-spec.json';
 
 const compose = loadCompose();
 const services = Object.entries(compose.services);
+/** What `docker compose up` starts; the others are one-shot jobs in a profile (k6). */
+const defaultServices = services.filter(([, s]) => isDefault(s));
 const service = (name: string): ComposeService => {
   const found = compose.services[name];
   if (!found) throw new Error(`docker-compose.yml has no service ${name}`);
@@ -37,8 +39,10 @@ describe('docker-compose.yml', () => {
     expect(valid).toBe(true);
   });
 
-  it('runs the six services, Postgres, Redis, RabbitMQ, the Collector and Jaeger', () => {
-    expect(Object.keys(compose.services).sort()).toEqual([...APPS, 'postgres', 'redis', 'rabbitmq', 'otel-collector', 'jaeger'].sort());
+  it('runs the six services, Postgres, Redis, RabbitMQ, the Collector and Jaeger, and k6 only on demand', () => {
+    expect(defaultServices.map(([name]) => name).sort()).toEqual([...APPS, 'postgres', 'redis', 'rabbitmq', 'otel-collector', 'jaeger'].sort());
+    const onDemand = services.filter(([, s]) => !isDefault(s));
+    expect(onDemand.map(([name, s]) => ({ name, profiles: s.profiles, oneShot: isOneShot(s) }))).toEqual([{ name: 'k6', profiles: ['k6'], oneShot: true }]);
   });
 
   it('pins every image to a version, including the ones a build starts from', () => {
@@ -58,6 +62,7 @@ describe('docker-compose.yml', () => {
     expect(collector.build?.dockerfile_inline).toMatch(new RegExp(`^FROM otel/opentelemetry-collector-contrib:${v.OTELCOL_VERSION.replace(/\./g, '\\.')}$`, 'm'));
     expect(imageTag(collector.image)?.tag).toBe(v.OTELCOL_VERSION);
     expect(service('jaeger').image).toBe(`jaegertracing/jaeger:${v.JAEGER_VERSION}`);
+    expect(service('k6').image).toBe(`grafana/k6:${v.K6_VERSION}`);
     const { version } = JSON.parse(read('package.json')) as { version: string };
     for (const app of APPS) expect(service(app).image).toBe(`traceshop-${app}:${version}`);
     // Node: the Dockerfile's ARG, which dockerfile.spec.ts compares with .nvmrc; compose must not override it.
@@ -95,10 +100,15 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('gives every container a healthcheck, and starts nothing before what it depends on is healthy', () => {
+  it('gives every container but a one-shot job a healthcheck, and starts nothing before what it depends on is healthy', () => {
     for (const [name, s] of services) {
-      expect({ name, test: s.healthcheck?.test?.[0] }).toEqual({ name, test: expect.stringMatching(/^CMD(-SHELL)?$/) });
-      expect(s.healthcheck?.disable).toBeUndefined();
+      // A one-shot job is never "healthy": it runs and exits. Nothing may wait for it.
+      if (isOneShot(s)) {
+        expect({ name, dependants: services.filter(([, other]) => name in (other.depends_on ?? {})).map(([n]) => n) }).toEqual({ name, dependants: [] });
+      } else {
+        expect({ name, test: s.healthcheck?.test?.[0] }).toEqual({ name, test: expect.stringMatching(/^CMD(-SHELL)?$/) });
+        expect(s.healthcheck?.disable).toBeUndefined();
+      }
       for (const [dependency, { condition }] of Object.entries(s.depends_on ?? {})) {
         expect({ name, dependency, condition, exists: dependency in compose.services }).toEqual({ name, dependency, condition: 'service_healthy', exists: true });
       }
@@ -108,7 +118,7 @@ describe('docker-compose.yml', () => {
       for (const dep of Object.keys(compose.services[name].depends_on ?? {})) if (!seen.has(dep)) reach(dep, seen.add(dep));
       return seen;
     };
-    expect([...reach('gateway')].sort()).toEqual(Object.keys(compose.services).filter((n) => n !== 'gateway').sort());
+    expect([...reach('gateway')].sort()).toEqual(defaultServices.map(([n]) => n).filter((n) => n !== 'gateway').sort());
   });
 
   it("checks each app's readiness (Postgres, Redis, RabbitMQ included) on its own port", () => {
@@ -118,10 +128,11 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('limits the memory of every container, to under 1.5 GB in all (even counting a GB as 10^9 bytes)', () => {
+  it('limits the memory of every container, what `docker compose up` starts to under 1.5 GB in all (even counting a GB as 10^9 bytes)', () => {
     const limits = services.map(([name, s]) => ({ name, limit: limitOf(s) }));
     for (const l of limits) expect(l).toEqual({ name: l.name, limit: expect.stringMatching(/^\d+[mMgG]$/) });
-    const total = limits.reduce((sum, l) => sum + bytes(l.limit!), 0);
+    // The budget is the stack's; a one-shot job (k6) runs beside it for a while, on its own limit.
+    const total = defaultServices.reduce((sum, [, s]) => sum + bytes(limitOf(s)!), 0);
     expect(total).toBeLessThan(1.5e9);
   });
 
@@ -167,9 +178,31 @@ describe('docker-compose.yml', () => {
       const named = (s.volumes ?? []).filter((v) => !v.startsWith('./') && !v.startsWith('/'));
       expect({ name, named }).toEqual({ name, named: name === 'postgres' ? ['postgres-data:/var/lib/postgresql/data'] : [] });
       for (const m of bindMounts(s)) {
-        expect({ name, ...m, exists: existsSync(join(root, m.source)) }).toEqual({ name, ...m, mode: 'ro', exists: true });
+        // Read-only, but for the one folder a one-shot job writes its results to (SUMMARY_DIR).
+        const results = isOneShot(s) && m.target === environmentOf(s).SUMMARY_DIR;
+        expect({ name, ...m, exists: existsSync(join(root, m.source)) }).toEqual({ name, ...m, mode: results ? undefined : 'ro', exists: true });
       }
     }
+  });
+
+  it('runs the k6 scripts as k6/README.md says: the smoke script by default, any other by its path, against the gateway', () => {
+    const k6 = service('k6');
+    const env = environmentOf(k6);
+    // k6/ read-only where `k6 run k6/<script>.ts` finds it, summaries into ./k6/results.
+    expect(bindMounts(k6)).toEqual([
+      { source: './k6', target: `${k6.working_dir}/k6`, mode: 'ro' },
+      { source: './k6/results', target: env.SUMMARY_DIR, mode: undefined },
+    ]);
+    expect(k6.command).toEqual(['run', 'k6/smoke.ts']);
+    expect(k6.depends_on).toEqual({ gateway: { condition: 'service_healthy' } });
+    expect(env.BASE_URL).toBe(`http://gateway:${environmentOf(service('gateway')).PORT}`);
+    // Links for a person's browser: Jaeger as published on the host.
+    const jaegerUi = (service('jaeger').ports ?? []).map(parsePort).find((p) => p.target === 16686);
+    expect(env.JAEGER_URL).toBe(`http://localhost:${jaegerUi?.published}`);
+    // Every `docker compose run ... k6 ...` the README shows names a script that exists.
+    const documented = [...read('k6/README.md').matchAll(/^docker compose run --rm (?:-e \S+ )*k6(?: run (\S+))?/gm)];
+    expect(documented.length).toBeGreaterThanOrEqual(2);
+    for (const [line, script = k6.command![1]] of documented) expect({ line, exists: existsSync(join(root, script)) }).toEqual({ line, exists: true });
   });
 
   it('gives every ${VARIABLE} it reads from the shell a default', () => {

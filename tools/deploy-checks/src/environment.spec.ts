@@ -1,9 +1,10 @@
-import { APPS, NODE_RUNTIME_VARIABLES, configReadsOf, configSchemaOf, environmentOf, loadCompose, telemetryVariables } from './workspace';
+import { APPS, NODE_RUNTIME_VARIABLES, configReadsOf, configSchemaOf, environmentOf, k6Variables, loadCompose, telemetryVariables } from './workspace';
 
 /**
  * Config is data (STYLE.md): every app's settings are named, defaulted and validated in its
  * schema (apps/<app>/src/config.ts); the telemetry preload reads the OTEL_* variables. Compose
- * must set each one, set nothing else, and pass each app's own validation.
+ * must set each one, set nothing else, and pass each app's own validation. The k6 job gets only
+ * variables its scripts read (k6/lib/config.ts and the scripts' `__ENV`).
  */
 const compose = loadCompose();
 
@@ -45,6 +46,16 @@ describe.each(APPS)('the environment compose gives %s', (app) => {
   });
 });
 
+describe('the environment compose gives k6', () => {
+  const env = environmentOf(compose.services.k6);
+
+  it('sets where the shop and Jaeger are and where summaries go, and only variables the k6 scripts read', () => {
+    expect(Object.keys(env)).toEqual(expect.arrayContaining(['BASE_URL', 'JAEGER_URL', 'SUMMARY_DIR']));
+    const reads = k6Variables();
+    expect(Object.keys(env).filter((name) => !reads.has(name)).sort()).toEqual([]);
+  });
+});
+
 describe('the variables the checks above derive', () => {
   // Guards the derivation itself: were it to find nothing, the checks above would pass vacuously.
   it('find the telemetry variables and the pool size PostgresModule reads', () => {
@@ -54,5 +65,7 @@ describe('the variables the checks above derive', () => {
     expect(configReadsOf('auth').has('PG_POOL_SIZE')).toBe(true);
     expect(configReadsOf('payment-provider').has('PG_POOL_SIZE')).toBe(false);
     expect(configReadsOf('gateway').has('AMQP_URL')).toBe(true);
+    // The k6 scripts: lib/config.ts's own, a journey knob (__ENV.MIX), a parser's (envInt('VUS', ...)).
+    expect([...k6Variables()]).toEqual(expect.arrayContaining(['BASE_URL', 'JAEGER_URL', 'SEED', 'SUMMARY_DIR', 'MIX', 'VUS', 'ITERATIONS', 'RATE', 'DURATION']));
   });
 });

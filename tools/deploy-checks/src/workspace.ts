@@ -24,6 +24,9 @@ export function versions(): Record<string, string> {
 
 export interface ComposeService {
   image?: string;
+  /** Set: started only when a profile is asked for (`docker compose run`, `--profile`), not by `up`. */
+  profiles?: string[];
+  working_dir?: string;
   build?: { context?: string; dockerfile_inline?: string; args?: Record<string, string>; target?: string };
   command?: string[];
   environment?: Record<string, string>;
@@ -73,6 +76,12 @@ function interpolate(value: unknown): unknown {
 export function environmentOf(service: ComposeService): Record<string, string> {
   return Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, v === null ? '' : String(v)]));
 }
+
+/** Started by a plain `docker compose up`: in no profile. */
+export const isDefault = (service: ComposeService) => !service.profiles?.length;
+
+/** A one-shot job: only in a profile, no published ports; it runs, and exits (`docker compose run`). */
+export const isOneShot = (service: ComposeService) => !isDefault(service) && !service.ports?.length;
 
 /** Docker's memory units are binary: 128M is 128 MiB. */
 export function bytes(size: string): number {
@@ -193,6 +202,15 @@ export function configReadsOf(app: string): Set<string> {
   }
   const texts = [...appTexts, ...[...used].map((f) => f.text)];
   return new Set(texts.flatMap((t) => [...t.matchAll(CONFIG_READ)].map((m) => m[1])));
+}
+
+/**
+ * The variables the k6 scripts read, from their sources (k6/, lib and incidents included): every
+ * `__ENV.NAME` and every name handed to lib/config.ts's parsers (`envInt('VUS', 2)`, ...).
+ */
+export function k6Variables(): Set<string> {
+  const names = sources('k6').flatMap((f) => [...read(f).matchAll(/__ENV(?:\.([A-Z][A-Z0-9_]*)|\[\s*'([A-Z][A-Z0-9_]*)'\s*\])|\benv(?:Int|Number|Duration)\(\s*'([A-Z][A-Z0-9_]*)'/g)]);
+  return new Set(names.map((m) => m[1] ?? m[2] ?? m[3]));
 }
 
 /** Variables a container's Node itself reads (not the app): allowed in compose beside the app's. */

@@ -3,17 +3,20 @@
  * kept between runs (database and vhost `traceshop`). Builds nothing: the services must be built
  * (dist/apps) and the Collector and Jaeger too (bash tools/build-tools.sh).
  *
- *   npx tsx libs/testing/src/bin/stack.ts
+ *   npx tsx --tsconfig tsconfig.base.json libs/testing/src/bin/stack.ts [--dry-run]
  *
  * Every process's output is printed with a [service] prefix; Ctrl-C stops it all in order.
  * TRACESHOP_APPS=auth,gateway starts only those services (plus the Collector and Jaeger).
+ * --dry-run loads everything, says what it would start and exits (a deployment check runs it).
  */
 import type { ServiceName } from '@traceshop/contracts';
 import { Stack, startStack } from '../index';
 
 async function main() {
   const apps = process.env.TRACESHOP_APPS?.split(',').filter(Boolean) as ServiceName[] | undefined;
-  console.log(`starting TraceShop (Jaeger, Collector, ${apps?.join(', ') ?? 'all six services'})...`);
+  const what = `Jaeger, Collector, ${apps?.join(', ') ?? 'all six services'}`;
+  if (process.argv.includes('--dry-run')) return console.log(`would start TraceShop (${what})`);
+  console.log(`starting TraceShop (${what})...`);
   let stack: Stack;
   try {
     stack = await startStack({ ephemeral: false, logs: 'inherit', runId: 'dev', apps });

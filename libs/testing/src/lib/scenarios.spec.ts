@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCENARIOS } from '@traceshop/contracts';
@@ -18,6 +18,30 @@ describe('scenarios', () => {
     for (const s of scenarios) {
       expect(s.on).toBe(false);
       expect([s.breaks, s.where, s.trace].every((text) => text.length > 10)).toBe(true);
+    }
+  });
+
+  it('has a lab per scenario that switches it on and off, drives it with its k6 incident script and points at its code', () => {
+    const labs = join(ROOT, 'docs/labs');
+    const index = readFileSync(join(labs, 'README.md'), 'utf8');
+    for (const s of listScenarios(FLAGS)) {
+      const lab = readFileSync(join(labs, `${s.name}.md`), 'utf8');
+      expect(lab).toContain(`npm run scenario -- on ${s.name}`);
+      expect(lab).toContain(`npm run scenario -- off ${s.name}`);
+      expect(lab).toContain(`k6/incidents/${s.name}.ts`);
+      expect(existsSync(join(ROOT, `k6/incidents/${s.name}.ts`))).toBe(true);
+      for (const where of s.where.split(', ')) expect(lab).toContain(where);
+      expect(lab).toMatch(/<details>[\s\S]+<\/details>/); // the answer, folded
+      expect(index).toContain(`(${s.name}.md)`);
+    }
+    // Every file a lab names exists (a `*` stands for a migration's timestamp).
+    for (const file of readdirSync(labs)) {
+      for (const [path] of readFileSync(join(labs, file), 'utf8').matchAll(/(?:apps|libs|k6)\/[\w./*-]+\.(?:ts|sql)/g)) {
+        const [dir, name] = [path.slice(0, path.lastIndexOf('/')), path.slice(path.lastIndexOf('/') + 1)];
+        if (path.includes('<')) continue;
+        const pattern = new RegExp(`^${name.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}$`);
+        expect({ path, exists: existsSync(join(ROOT, dir)) && readdirSync(join(ROOT, dir)).some((f) => pattern.test(f)) }).toEqual({ path, exists: true });
+      }
     }
   });
 

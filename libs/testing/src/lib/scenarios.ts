@@ -54,13 +54,14 @@ export function setScenarios(file: string, names: string[], on: boolean): void {
 
 /** The scenario catalogue as a Markdown table (docs/scenarios.md is this, generated). */
 export function scenarioTable(file: string): string {
-  const rows = listScenarios(file).map((s) => `| \`${s.name}\` | ${s.breaks} | ${s.where.split(', ').map((w) => `\`${w}\``).join(', ')} | ${s.trace} |`);
+  const rows = listScenarios(file).map((s) => `| [\`${s.name}\`](labs/${s.name}.md) | ${s.breaks} | ${s.where.split(', ').map((w) => `\`${w}\``).join(', ')} | ${s.trace} |`);
   return [
     '# Fault scenarios',
     '',
     '<!-- Generated from flags/traceshop.flagd.json by `npm run scenario -- docs`; a test fails when it is out of date. -->',
     '',
     'Switch one on with `npm run scenario -- on <name>`, off with `npm run scenario -- off <name>` (or `off --all`).',
+    'Each name links to its lab: the incident to investigate, step by step, with the answer at the end ([labs](labs/README.md)).',
     '',
     '| scenario | what breaks | where in the code | what the trace shows |',
     '| --- | --- | --- | --- |',

@@ -1,0 +1,44 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { read, root } from './workspace';
+
+/**
+ * The TypeScript entry points behind `npm start` and `npm run scenario`, run with the very tsx
+ * command line tools/traceshop.sh uses. The system tests start the stack through jest instead,
+ * so without this a change that only breaks tsx (a tsconfig option it does not apply) would
+ * leave `npm start` broken with every test green.
+ */
+const script = read('tools/traceshop.sh');
+const tsx = /^TSX="([^"]+)"$/m.exec(script)?.[1];
+const entries = [...script.matchAll(/exec \$TSX (\S+)/g)].map((m) => m[1]);
+
+/** Runs one entry point as traceshop.sh does, with `args`; resolves with what it printed. */
+function run(entry: string, args: string[], env: Record<string, string> = {}): string {
+  const [command, ...prefix] = tsx!.split(' ');
+  return execFileSync(command, [...prefix, entry, ...args], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+}
+
+describe('the commands of the README', () => {
+  it('tools/traceshop.sh runs the stack and the scenario tool through one tsx command line', () => {
+    expect(tsx).toMatch(/^npx tsx --tsconfig \S+$/);
+    expect(entries).toEqual(['libs/testing/src/bin/stack.ts', 'libs/testing/src/bin/scenario.ts']);
+  });
+
+  it('npm start loads everything it starts the stack with', () => {
+    expect(run('libs/testing/src/bin/stack.ts', ['--dry-run'])).toMatch(/would start TraceShop \(Jaeger, Collector, all six services\)/);
+  });
+
+  it('npm run scenario lists and switches the scenarios of a flag file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'traceshop-scenario-'));
+    const file = join(dir, 'flags.json');
+    try {
+      copyFileSync(join(root, 'flags/traceshop.flagd.json'), file);
+      expect(run('libs/testing/src/bin/scenario.ts', ['on', 'slow-checkout'], { FLAGS_FILE: file })).toMatch(/^ON\s+slow-checkout/m);
+      expect(run('libs/testing/src/bin/scenario.ts', ['off', '--all'], { FLAGS_FILE: file })).toMatch(/^off\s+slow-checkout/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
