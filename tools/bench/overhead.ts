@@ -9,13 +9,16 @@
  *   full            100% sampling
  *   collector-down  100% sampling, nothing listening where the services export
  *
+ * and any of them minus instrumentations or plus environment, e.g. always-off-no-pino,
+ * always-off@TRACESHOP_EXPRESS_SPANS=true (see configById).
+ *
  * For each run: a fresh stack, accounts registered and logged in beforehand, a warm-up, then a
  * fixed-rate phase (latency p50/p95/p99; CPU of every service process from /proc/<pid>/stat,
  * per checkout) and a max-rate phase (checkouts/s with MAX_VUS shoppers back to back); peak RSS
  * per service (VmHWM) at the end. Writes a Markdown table, an SVG chart and the raw numbers.
  * Not part of the test suite.
  *
- *   npx tsx --tsconfig libs/testing/tsconfig.json tools/bench/overhead.ts \
+ *   npx tsx --tsconfig tsconfig.base.json tools/bench/overhead.ts \
  *     [--reps 3] [--rate 3] [--duration 60s] [--warmup 15s] [--max-vus 8] \
  *     [--configs sdk-off,always-off,ratio-10,full,collector-down] [--port-base 24000] [--out docs/benchmarks]
  */
@@ -25,6 +28,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { cpus, homedir, release, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { INSTRUMENTATION_NAMES } from '../../libs/telemetry/src/lib/instrumentations';
 import { renderMarkdown, renderSvg, summarize, TRACE_CAP, type Config, type RunResult } from './report';
 
 const root = join(__dirname, '../..');
@@ -58,8 +62,30 @@ const CONFIGS: Config[] = [
   { id: 'collector-down', label: '100% sampling, Collector down', env: { OTEL_TRACES_SAMPLER: 'parentbased_always_on', OTEL_EXPORTER_OTLP_ENDPOINT: deadCollector } },
 ];
 
+/**
+ * A configuration by id: one of CONFIGS, or one of them minus some instrumentations,
+ * `<id>-no-<name>[+<name>...]` (e.g. `always-off-no-pino`, `always-off-no-pg+ioredis`), which sets
+ * OTEL_NODE_DISABLED_INSTRUMENTATIONS (names as in libs/telemetry's instrumentations.ts); `-no-all`
+ * leaves every instrumentation out: nothing patched. `<id>@NAME=value[@NAME=value...]` adds
+ * environment to any of these (e.g. `always-off@TRACESHOP_EXPRESS_SPANS=true`).
+ */
+function configById(id: string): Config {
+  const [plain, ...settings] = id.split('@');
+  if (settings.length > 0) {
+    const base = configById(plain);
+    const env = Object.fromEntries(settings.map((s) => /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(s)?.slice(1, 3) ?? fail(`${id}: expected @NAME=value, got @${s}`)));
+    return { id, label: `${base.label}, ${settings.join(', ')}`, env: { ...base.env, ...env } };
+  }
+  const m = /^(.+?)-no-([a-z0-9+-]+)$/.exec(id);
+  const base = CONFIGS.find((c) => c.id === (m ? m[1] : id)) ?? fail(`unknown configuration ${id}`);
+  if (!m) return base;
+  const names = m[2] === 'all' ? INSTRUMENTATION_NAMES : m[2].split('+');
+  for (const name of names) if (!INSTRUMENTATION_NAMES.includes(name)) fail(`${id}: unknown instrumentation ${name} (known: ${INSTRUMENTATION_NAMES.join(', ')})`);
+  return { id, label: `${base.label}, without ${m[2] === 'all' ? 'any instrumentation' : names.join(' + ')}`, env: { ...base.env, OTEL_NODE_DISABLED_INSTRUMENTATIONS: names.join(',') } };
+}
+
 async function main() {
-  const chosen = args.configs!.split(',').map((id) => CONFIGS.find((c) => c.id === id) ?? fail(`unknown configuration ${id}`));
+  const chosen = args.configs!.split(',').map(configById);
   if (!(reps >= 1 && rate > 0 && maxVus >= 1 && durationS > 0)) fail('need --reps >= 1, --rate > 0, --max-vus >= 1, --duration > 0');
   const k6 = k6Binary();
   const work = mkdtempSync(join(tmpdir(), 'traceshop-bench-'));
@@ -83,7 +109,7 @@ async function main() {
   const meta = {
     date: started.toISOString(),
     machine: `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${release()}, Node ${process.version}, k6 ${versions().K6_VERSION}`,
-    command: `npx tsx --tsconfig libs/testing/tsconfig.json tools/bench/overhead.ts --reps ${reps} --rate ${rate} --duration ${args.duration} --warmup ${args.warmup} --max-vus ${maxVus} --configs ${args.configs} --out ${args.out}`,
+    command: `npx tsx --tsconfig tsconfig.base.json tools/bench/overhead.ts --reps ${reps} --rate ${rate} --duration ${args.duration} --warmup ${args.warmup} --max-vus ${maxVus} --configs ${args.configs} --out ${args.out}`,
     reps,
     rate,
     duration: args.duration!,
@@ -100,8 +126,8 @@ async function main() {
 /** One configuration, once: its own stack, warm-up, fixed rate, max rate. */
 async function measure(k6: string, config: Config, rep: number, dir: string): Promise<RunResult> {
   mkdirSync(dir, { recursive: true });
-  if (config.id === 'collector-down' && (await portOpen(portBase + 109))) fail(`port ${portBase + 109} is in use: it must be closed for collector-down`);
-  const stack = await startStack({ runId: `bench_${config.id.replace(/-/g, '_')}_${rep}`, portBase, ephemeral: true, logs: 'files', env: config.env });
+  if (config.env.OTEL_EXPORTER_OTLP_ENDPOINT === deadCollector && (await portOpen(portBase + 109))) fail(`port ${portBase + 109} is in use: it must be closed for collector-down`);
+  const stack = await startStack({ runId: `bench_${config.id.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 28)}_${rep}`, portBase, ephemeral: true, logs: 'files', env: config.env });
   try {
     const pids = findProcesses(stack);
     const accountsFile = join(dir, 'accounts.json');

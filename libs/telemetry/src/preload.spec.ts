@@ -20,8 +20,11 @@ const CHILD = `
     isRemote: true,
   });
   const marker = tracer.startSpan('shutdown-flush', {}, parent);
+  const recording = marker.isRecording(); // before end(): an ended span records nothing more
   marker.end();
-  console.log('ready ' + marker.spanContext().traceId + ' recording=' + marker.isRecording());
+  // shimmer marks what an instrumentation wrapped: here, http's request function.
+  const patched = require('http').request.__wrapped === true;
+  console.log('ready ' + marker.spanContext().traceId + ' recording=' + recording + ' patched=' + patched);
   setInterval(() => undefined, 1000);
 `;
 
@@ -32,7 +35,7 @@ afterEach(() => {
   running.clear();
 });
 
-function startChild(env: Record<string, string>): { child: ChildProcess; traceId: Promise<string>; recording: Promise<boolean> } {
+function startChild(env: Record<string, string>): { child: ChildProcess; traceId: Promise<string>; recording: Promise<boolean>; patched: Promise<boolean> } {
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', '--require', PRELOAD, '-e', CHILD], {
     cwd: ROOT,
     env: { ...process.env, ...env },
@@ -44,12 +47,12 @@ function startChild(env: Record<string, string>): { child: ChildProcess; traceId
     let out = '';
     child.stdout!.on('data', (chunk) => {
       out += chunk;
-      const m = /ready ([0-9a-f]{32}) recording=(true|false)/.exec(out);
+      const m = /ready ([0-9a-f]{32}) recording=(true|false) patched=(true|false)/.exec(out);
       if (m) resolve(m);
     });
     child.once('exit', (code) => reject(new Error(`child exited (${code}) before it was ready`)));
   });
-  return { child, traceId: ready.then((m) => m[1]), recording: ready.then((m) => m[2] === 'true') };
+  return { child, traceId: ready.then((m) => m[1]), recording: ready.then((m) => m[2] === 'true'), patched: ready.then((m) => m[3] === 'true') };
 }
 
 async function stop(child: ChildProcess): Promise<number | null> {
@@ -106,10 +109,13 @@ describe('telemetry preload', () => {
     expect(stored.length).toBeLessThan(20); // about 2 of 200; 200 without head sampling
   }, 60_000);
 
-  it('records nothing with OTEL_SDK_DISABLED=true, and still exits cleanly', async () => {
-    const { child, recording } = startChild({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: stack.collectorOtlpHttpUrl });
-    const recorded = await recording;
-    expect(await stop(child)).toBe(0);
-    expect(recorded).toBe(false); // the API's no-op tracer: spans are never recorded
+  it('records nothing and patches nothing with OTEL_SDK_DISABLED=true, and still exits cleanly', async () => {
+    const on = startChild({ OTEL_EXPORTER_OTLP_ENDPOINT: stack.collectorOtlpHttpUrl });
+    const off = startChild({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: stack.collectorOtlpHttpUrl });
+    const [recordedOn, patchedOn, recordedOff, patchedOff] = await Promise.all([on.recording, on.patched, off.recording, off.patched]);
+    expect([await stop(on.child), await stop(off.child)]).toEqual([0, 0]);
+    expect({ recordedOn, patchedOn }).toEqual({ recordedOn: true, patchedOn: true });
+    // The API's no-op tracer records nothing, and no library is wrapped: "disabled" costs nothing.
+    expect({ recordedOff, patchedOff }).toEqual({ recordedOff: false, patchedOff: false });
   }, 60_000);
 });

@@ -9,7 +9,8 @@ import { RedactingSpanProcessor } from './redaction';
 /**
  * Starts the OpenTelemetry SDK. Configuration comes from the standard OTEL_* variables
  * (OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER[_ARG], OTEL_SDK_DISABLED,
- * OTEL_RESOURCE_ATTRIBUTES, OTEL_PROPAGATORS) plus TRACESHOP_AMQP_CONSUME_LINKS.
+ * OTEL_RESOURCE_ATTRIBUTES, OTEL_PROPAGATORS, OTEL_NODE_ENABLED_INSTRUMENTATIONS,
+ * OTEL_NODE_DISABLED_INSTRUMENTATIONS) plus TRACESHOP_AMQP_CONSUME_LINKS and TRACESHOP_EXPRESS_SPANS.
  * Returns a function that flushes and stops it.
  */
 export function startTelemetry(env: NodeJS.ProcessEnv = process.env): () => Promise<void> {
@@ -17,6 +18,9 @@ export function startTelemetry(env: NodeJS.ProcessEnv = process.env): () => Prom
   env.OTEL_METRICS_EXPORTER ??= 'none';
   env.OTEL_LOGS_EXPORTER ??= 'none';
   if (env.OTEL_LOG_LEVEL) diag.setLogger(new DiagConsoleLogger(), DiagLogLevel.WARN);
+  // Disabled means nothing at all. NodeSDK.start() would be a no-op, but too late: constructing
+  // the instrumentations already patched their libraries (~8% CPU per checkout for nothing).
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return () => Promise.resolve();
 
   const sdk = new NodeSDK({
     instrumentations: instrumentations(env),
@@ -33,6 +37,6 @@ export function startTelemetry(env: NodeJS.ProcessEnv = process.env): () => Prom
       }),
     ],
   });
-  sdk.start(); // a no-op when OTEL_SDK_DISABLED=true
+  sdk.start();
   return () => sdk.shutdown();
 }
