@@ -3,6 +3,7 @@
 #   npm start   builds what is missing and starts the whole system natively (Ctrl-C stops it)
 #   npm test    builds what is missing and runs every test, ending with "N passed, N failed"
 #   npm run scenario -- list|on|off   switches the fault scenarios (flags/traceshop.flagd.json)
+#   npm run audit [-- --json]   checks the invariants across the services' data (tools/audit)
 # Both bring their own Node 24 (tools/node.sh), npm dependencies, and the pinned Collector and
 # Jaeger (tools/build-tools.sh, cached in ~/.cache/traceshop, built once).
 set -euo pipefail
@@ -41,14 +42,22 @@ case ${1:-} in
     npx nx run-many -t lint --output-style=static || status=1
     npx nx run-many -t test --exclude system-tests --parallel=2 --output-style=static || status=1
     npx nx run system-tests:e2e --output-style=static || status=1
+    # Last and alone: the fault suite stops and starts the machine's Postgres, Redis and RabbitMQ
+    # (and puts them back itself; once more here, whatever happened to it).
+    npx nx run system-tests:faults --output-style=static || status=1
+    bash tools/infra.sh ensure || status=1
     node tools/test-summary.js "$status"
     ;;
   scenario)
     shift
     exec $TSX libs/testing/src/bin/scenario.ts "$@"
     ;;
+  audit)
+    shift
+    exec $TSX tools/audit/src/audit.ts "$@"
+    ;;
   *)
-    echo "usage: $0 start|test|scenario" >&2
+    echo "usage: $0 start|test|scenario|audit" >&2
     exit 2
     ;;
 esac

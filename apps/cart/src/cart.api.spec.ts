@@ -184,6 +184,20 @@ describe('cart API', () => {
     expect(await cartOf(userId)).toEqual({ items: [{ sku: 'SKU-TEE-001', quantity: 2, unitPriceCents: 2500 }], totalCents: 5000 });
   }, 15_000);
 
+  it('records a failed order (nothing charged) from order.declined, keeps the cart, and refuses a paid one there', async () => {
+    const userId = randomUUID();
+    await put(userId, 'SKU-TEE-001', { quantity: 1 });
+    const event = orderEvent(userId, 'failed');
+    await app.get(OrderEventsConsumer).handle(event, ORDER_DECLINED);
+    expect((await api.get(`/users/${userId}/orders/${event.orderId}`)).body).toMatchObject({ orderId: event.orderId, status: 'failed' });
+    expect((await cartOf(userId)).items).toHaveLength(1);
+
+    // An order.declined that says "paid" contradicts itself: refused (retried, then dead-lettered), not recorded.
+    const contradiction = orderEvent(userId, 'paid');
+    await expect(app.get(OrderEventsConsumer).handle(contradiction, ORDER_DECLINED)).rejects.toThrow('cannot record an order as paid');
+    expect((await api.get(`/users/${userId}/orders/${contradiction.orderId}`)).status).toBe(404);
+  });
+
   it("answers 404 for another user's order, as for a missing one", async () => {
     const owner = randomUUID();
     const event = orderEvent(owner, 'paid');

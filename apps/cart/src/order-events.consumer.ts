@@ -5,10 +5,10 @@ import { AmqpService } from '@traceshop/messaging';
 import { Flags } from '@traceshop/platform';
 import { OrdersService } from './orders.service';
 
-/** The order status each order event records. */
-const STATUSES: Record<string, OrderStatus> = {
-  [ORDER_CONFIRMED]: 'paid',
-  [ORDER_DECLINED]: 'declined',
+/** The order statuses each order event may record: a declined event says which in its body. */
+const STATUSES: Record<string, OrderStatus[]> = {
+  [ORDER_CONFIRMED]: ['paid'],
+  [ORDER_DECLINED]: ['declined', 'failed'],
 };
 
 /**
@@ -30,9 +30,12 @@ export class OrderEventsConsumer implements OnApplicationBootstrap {
   }
 
   async handle(event: OrderEvent, routingKey: string): Promise<void> {
-    const status = STATUSES[routingKey];
     // A thrown error is retried, then dead-lettered: an event we do not understand is kept, not lost.
-    if (!status) throw new Error(`unexpected routing key ${routingKey}`);
+    const allowed = STATUSES[routingKey];
+    if (!allowed) throw new Error(`unexpected routing key ${routingKey}`);
+    // Events from before `failed` existed carry no status: the routing key's first one.
+    const status = event.status ?? allowed[0];
+    if (!allowed.includes(status)) throw new Error(`${routingKey} cannot record an order as ${status}`);
     trace.getActiveSpan()?.setAttributes({ 'traceshop.order.id': event.orderId, 'traceshop.order.status': status });
     // Scenario poison-message: this cart cannot record confirmed orders (as if the gateway had
     // started sending a shape it does not know); declined ones still go through. In the trace:

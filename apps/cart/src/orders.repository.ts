@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { CartItem, Order, OrderEvent, OrderStatus } from '@traceshop/contracts';
-import { PG_POOL } from '@traceshop/platform';
+import { inTransaction, PG_POOL } from '@traceshop/platform';
 import type { Pool } from 'pg';
 
 /** Orders in Postgres (schema cart). Values are always bound parameters, never in the SQL text. */
@@ -10,9 +10,7 @@ export class OrdersRepository {
 
   /** Inserts the order with its items; returns false when it was already there (a redelivery). */
   async insert(event: OrderEvent, status: OrderStatus): Promise<boolean> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       const { rowCount } = await client.query(
         `INSERT INTO orders (id, user_id, status, total_cents) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,
         [event.orderId, event.userId, status, event.totalCents],
@@ -24,14 +22,8 @@ export class OrdersRepository {
           [event.orderId, event.items.map((i) => i.sku), event.items.map((i) => i.quantity), event.items.map((i) => i.unitPriceCents)],
         );
       }
-      await client.query('COMMIT');
       return rowCount === 1;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** The order, only if it belongs to this user. */

@@ -1,15 +1,19 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { MessagingModule } from '@traceshop/messaging';
-import { HealthModule, LoggingModule, RedisModule, validateWith } from '@traceshop/platform';
+import { HealthModule, LoggingModule, PostgresModule, validateWith } from '@traceshop/platform';
+import { join } from 'node:path';
 import { AuthClient } from './auth.client';
 import { AuthGuard } from './auth.guard';
 import { CartClient } from './cart.client';
 import { CheckoutController } from './checkout.controller';
+import { CheckoutReconciler } from './checkout.reconciler';
 import { CheckoutService } from './checkout.service';
+import { CheckoutsRepository } from './checkouts.repository';
 import { configSchema } from './config';
-import { IdempotencyStore } from './idempotency.store';
 import { InventoryClient } from './inventory.client';
+import { OutboxRelay } from './outbox.relay';
+import { PaymentClient } from './payment.client';
 import { ShopController } from './shop.controller';
 import { TraceHeadersMiddleware } from './trace-headers.middleware';
 
@@ -17,13 +21,24 @@ import { TraceHeadersMiddleware } from './trace-headers.middleware';
   imports: [
     ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: validateWith(configSchema) }),
     LoggingModule,
-    // No business data here: Redis holds idempotency keys, RabbitMQ carries payments and events.
-    RedisModule,
+    // The checkouts (the saga's state) and their outbox, in Postgres (schema "gateway");
+    // RabbitMQ carries payment requests and order events.
+    PostgresModule.forRoot({ schema: 'gateway', migrationsDir: join(__dirname, 'migrations') }),
     MessagingModule,
     HealthModule,
   ],
   controllers: [ShopController, CheckoutController],
-  providers: [AuthClient, CartClient, InventoryClient, AuthGuard, IdempotencyStore, CheckoutService],
+  providers: [
+    AuthClient,
+    CartClient,
+    InventoryClient,
+    PaymentClient,
+    AuthGuard,
+    CheckoutsRepository,
+    OutboxRelay,
+    CheckoutService,
+    CheckoutReconciler,
+  ],
 })
 export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer) {

@@ -9,7 +9,10 @@ import { CheckoutDto, IDEMPOTENCY_KEY } from './shop.dto';
 export class CheckoutController {
   constructor(private readonly checkout: CheckoutService) {}
 
-  /** 201 paid, 402 declined (both are results, replayed for the same Idempotency-Key). */
+  /**
+   * 201 paid, 402 declined, 202 pending (the payment outcome is not known yet: `Location` says
+   * where to ask); each is replayed, or continued, for the same Idempotency-Key.
+   */
   @Post()
   async create(
     @CurrentUser() user: User,
@@ -22,6 +25,7 @@ export class CheckoutController {
     }
     const result = await this.checkout.checkout(user, body.payment, idempotencyKey);
     res.status(result.status);
+    if (result.location) res.location(result.location);
     return result.body;
   }
 }

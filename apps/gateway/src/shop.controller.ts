@@ -1,7 +1,9 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, HttpException, Param, ParseUUIDPipe, Post, Put, UseGuards } from '@nestjs/common';
 import { AuthClient } from './auth.client';
 import { AuthGuard, CurrentUser, User } from './auth.guard';
 import { CartClient } from './cart.client';
+import { isOpen } from './checkout-state';
+import { CheckoutsRepository } from './checkouts.repository';
 import { InventoryClient } from './inventory.client';
 import { CartItemDto, CredentialsDto, SKU } from './shop.dto';
 
@@ -12,6 +14,7 @@ export class ShopController {
     private readonly auth: AuthClient,
     private readonly cart: CartClient,
     private readonly inventory: InventoryClient,
+    private readonly checkouts: CheckoutsRepository,
   ) {}
 
   @Post('auth/register')
@@ -48,11 +51,24 @@ export class ShopController {
     return this.cart.removeItem(user.userId, checkSku(sku));
   }
 
-  /** Another user's order is a 404, like a missing one: ids are not a way to probe. */
+  /**
+   * The order as cart recorded it. Until cart has (the payment outcome is not known yet, or the
+   * order event is still on its way), the checkout's own record answers: `pending`, or the
+   * outcome already settled. Another user's order is a 404, like a missing one: ids are not a
+   * way to probe.
+   */
   @Get('orders/:id')
   @UseGuards(AuthGuard)
-  order(@CurrentUser() user: User, @Param('id', new ParseUUIDPipe()) id: string) {
-    return this.cart.order(user.userId, id);
+  async order(@CurrentUser() user: User, @Param('id', new ParseUUIDPipe()) id: string) {
+    try {
+      return await this.cart.order(user.userId, id);
+    } catch (e) {
+      if (!(e instanceof HttpException && e.getStatus() === 404)) throw e;
+      const checkout = await this.checkouts.find(id);
+      if (!checkout || checkout.userId !== user.userId || checkout.state === 'rejected') throw e;
+      const status = isOpen(checkout.state) ? 'pending' : checkout.state;
+      return { orderId: id, userId: user.userId, status, items: checkout.items, totalCents: checkout.totalCents };
+    }
   }
 }
 

@@ -8,7 +8,9 @@ import { InventoryController } from './inventory.controller';
 import { InventoryRepository } from './inventory.repository';
 import { InventoryService } from './inventory.service';
 import { OrderEventsConsumer } from './order-events.consumer';
+import { HttpPaymentClient, PAYMENT_CLIENT } from './payment.client';
 import { ProductsCache } from './products.cache';
+import { ReservationSweeper } from './reservation-sweeper';
 
 @Module({
   imports: [
@@ -23,6 +25,13 @@ import { ProductsCache } from './products.cache';
     HealthModule,
   ],
   controllers: [InventoryController],
-  providers: [InventoryService, InventoryRepository, ProductsCache, OrderEventsConsumer],
+  providers: [
+    InventoryService,
+    InventoryRepository,
+    ProductsCache,
+    OrderEventsConsumer,
+    ReservationSweeper,
+    { provide: PAYMENT_CLIENT, useClass: HttpPaymentClient },
+  ],
 })
 export class AppModule {}

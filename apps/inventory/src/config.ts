@@ -10,5 +10,11 @@ export const configSchema = baseConfigSchema.merge(flagsConfigSchema).extend({
   AMQP_URL: z.string().url().default('amqp://guest:guest@127.0.0.1:5672'),
   /** How long the product list may be served from Redis; also bounds how stale it can get. */
   PRODUCT_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(30),
+  /** Payment, asked by the reservation sweeper what became of an expired reservation's order. */
+  PAYMENT_URL: z.string().url().default('http://127.0.0.1:3004'),
+  /** A held reservation older than this is expired: the sweeper asks payment whether to release it. */
+  RESERVATION_TTL_SECONDS: z.coerce.number().int().min(1).default(900),
+  /** How often the sweeper looks for expired reservations. */
+  RESERVATION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
 });
 export type InventoryConfig = z.infer<typeof configSchema>;

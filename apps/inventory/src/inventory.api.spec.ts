@@ -1,14 +1,110 @@
-import type { INestApplication } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  trace,
+  TraceFlags,
+  type Context,
+  type ContextManager,
+  type Link,
+  type Span,
+  type SpanAttributes,
+  type SpanContext,
+  type SpanOptions,
+  type Tracer,
+} from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { INVENTORY_ORDER_EVENTS_QUEUE, ORDER_CONFIRMED, ORDER_DECLINED, ORDERS_EXCHANGE, type OrderEvent } from '@traceshop/contracts';
 import { AmqpService } from '@traceshop/messaging';
 import { createApp } from '@traceshop/platform';
 import { createTestDatabase, createTestVhost, dropTestKeys, jsonClient, newRunId, REDIS_URL, waitFor } from '@traceshop/testing';
 import { connect } from 'amqplib';
 import Redis from 'ioredis';
-import { randomUUID } from 'node:crypto';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { OrderEventsConsumer } from './order-events.consumer';
+
+/**
+ * Just enough OpenTelemetry for this test to see the spans inventory starts (apps never load the
+ * SDK): a context manager on AsyncLocalStorage, the W3C propagator, and a tracer that records.
+ */
+class RecordedSpan implements Span {
+  readonly attributes: SpanAttributes;
+  readonly links: Link[];
+  private readonly ownContext: SpanContext;
+
+  constructor(readonly name: string, options: SpanOptions, readonly parent: SpanContext | undefined) {
+    this.attributes = { ...options.attributes };
+    this.links = [...(options.links ?? [])];
+    this.ownContext = { traceId: parent?.traceId ?? randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex'), traceFlags: TraceFlags.SAMPLED };
+  }
+  spanContext = () => this.ownContext;
+  setAttribute = (key: string, value: SpanAttributes[string]) => ((this.attributes[key] = value), this);
+  setAttributes = (attributes: SpanAttributes) => (Object.assign(this.attributes, attributes), this);
+  addEvent = () => this;
+  addLink = (link: Link) => (this.links.push(link), this);
+  addLinks = (links: Link[]) => (this.links.push(...links), this);
+  setStatus = () => this;
+  updateName = () => this;
+  end = () => undefined;
+  isRecording = () => true;
+  recordException = () => undefined;
+}
+
+const spans: RecordedSpan[] = [];
+const startSpan = (name: string, options: SpanOptions = {}, ctx: Context = context.active()) => {
+  const span = new RecordedSpan(name, options, options.root ? undefined : trace.getSpanContext(ctx));
+  spans.push(span);
+  return span;
+};
+const recordingTracer = {
+  startSpan,
+  startActiveSpan: (name: string, ...rest: unknown[]) => {
+    const fn = rest.pop() as (span: Span) => unknown;
+    const [options, ctx = context.active()] = rest as [SpanOptions?, Context?];
+    const span = startSpan(name, options, ctx);
+    return context.with(trace.setSpan(ctx, span), fn, undefined, span);
+  },
+} as Tracer;
+
+class AsyncLocalContextManager implements ContextManager {
+  private readonly storage = new AsyncLocalStorage<Context>();
+  active = () => this.storage.getStore() ?? ROOT_CONTEXT;
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+    return this.storage.run(ctx, () => fn.apply(thisArg, args));
+  }
+  bind = <T>(_ctx: Context, target: T) => target;
+  enable = () => this;
+  disable = () => (this.storage.disable(), this);
+}
+
+/**
+ * Payment's `POST /payments/:orderId/reconcile`, played by node:http: the outcome set for an
+ * order, and `unknown` for any other, like a checkout whose provider cannot be asked. (Payment
+ * answers `voided` for an order it never saw.) It records who was asked about.
+ */
+async function startPaymentStandIn() {
+  const answers = new Map<string, 'approved' | 'declined' | 'voided'>();
+  const asked: string[] = [];
+  const server = createServer((req, res) => {
+    const orderId = /^\/payments\/([0-9a-f-]{36})\/reconcile$/.exec(req.url ?? '')?.[1];
+    if (!orderId || req.method !== 'POST') return res.writeHead(404, { 'content-type': 'application/json' }).end('{}');
+    asked.push(orderId);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ orderId, status: answers.get(orderId) ?? 'unknown' }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    answers,
+    asked,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
+}
 
 // Runs the inventory service in-process against the real Postgres, Redis and RabbitMQ: its own
 // database, key prefix and vhost, removed afterwards.
@@ -20,12 +116,20 @@ describe('inventory API', () => {
   let api: ReturnType<typeof jsonClient>;
   let pg: Pool;
   let redis: Redis;
+  let payment: Awaited<ReturnType<typeof startPaymentStandIn>>;
 
   const available = async (sku: string) => (await api.get(`/products/${sku}`)).body.available as number;
   const reservationOf = async (orderId: string) =>
     (await pg.query('SELECT status FROM reservations WHERE order_id = $1', [orderId])).rows[0]?.status as string | undefined;
   const stockOf = async (sku: string) =>
     (await pg.query('SELECT on_hand AS "onHand", reserved FROM stock WHERE sku = $1', [sku])).rows[0];
+  /** The sweeper's first span for the order once it has decided (the decision is set after payment answered). */
+  const decided = async (orderId: string) =>
+    (await waitFor(
+      async () => spans.find((s) => s.name === 'inventory.expire_reservation' && s.attributes['traceshop.order.id'] === orderId),
+      (span) => span?.attributes['traceshop.reservation.decision'] !== undefined,
+      { timeoutMs: 10_000, intervalMs: 50, what: `the expired reservation of order ${orderId} decided` },
+    ))!;
   const event = (orderId: string, items: { sku: string; quantity: number }[]): OrderEvent => ({
     orderId,
     userId: randomUUID(),
@@ -58,7 +162,10 @@ describe('inventory API', () => {
   }
 
   beforeAll(async () => {
-    [db, vhost] = await Promise.all([createTestDatabase(runId), createTestVhost(runId)]);
+    context.setGlobalContextManager(new AsyncLocalContextManager());
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    trace.setGlobalTracerProvider({ getTracer: () => recordingTracer });
+    [db, vhost, payment] = await Promise.all([createTestDatabase(runId), createTestVhost(runId), startPaymentStandIn()]);
     Object.assign(process.env, {
       PORT: '0',
       DATABASE_URL: db.url,
@@ -67,6 +174,11 @@ describe('inventory API', () => {
       AMQP_URL: vhost.url,
       FLAGS_FILE: join(__dirname, '../../../flags/traceshop.flagd.json'),
       LOG_LEVEL: 'silent',
+      // Reservations expire after a second and are looked for ten times a second; the payment
+      // stand-in says `unknown` (keep) for every order but those a test gives an answer.
+      PAYMENT_URL: payment.url,
+      RESERVATION_TTL_SECONDS: '1',
+      RESERVATION_SWEEP_INTERVAL_MS: '100',
     });
     const { AppModule } = await import('./app.module'); // reads its configuration on import
     app = await createApp(AppModule);
@@ -78,10 +190,14 @@ describe('inventory API', () => {
 
   afterAll(async () => {
     await app?.close();
+    await payment?.close();
     await pg?.end();
     await redis?.quit();
     await dropTestKeys(`${runId}:`);
     await Promise.all([db?.drop(), vhost?.drop()]);
+    trace.disable();
+    propagation.disable();
+    context.disable();
   }, 30_000);
 
   it('lists the catalogue and then serves it from the Redis cache', async () => {
@@ -229,4 +345,101 @@ describe('inventory API', () => {
       await connection.close();
     }
   }, 15_000);
+
+  it('keeps the trace context of the checkout with the reservation', async () => {
+    const orderId = randomUUID();
+    expect((await api.post('/reservations', { orderId, items: [{ sku: 'SKU-MUG-001', quantity: 1 }] })).status).toBe(201);
+    const reserve = spans.find((s) => s.name === 'inventory.reserve' && s.attributes['traceshop.order.id'] === orderId)!;
+    const { traceId, spanId } = reserve.spanContext();
+    const { rows } = await pg.query('SELECT trace_context FROM reservations WHERE order_id = $1', [orderId]);
+    expect(rows[0].trace_context).toEqual({ traceparent: `00-${traceId}-${spanId}-01` });
+  });
+
+  it('answers a repeated reservation with its current status, released included', async () => {
+    const orderId = randomUUID();
+    const items = [{ sku: 'SKU-CAP-001', quantity: 2 }];
+    const first = await api.post('/reservations', { orderId, items });
+    await app.get(OrderEventsConsumer).handle({ ...event(orderId, items), status: 'declined' }, ORDER_DECLINED);
+    const again = await api.post('/reservations', { orderId, items });
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual({ ...first.body, status: 'released' });
+    expect(await reservationOf(orderId)).toBe('released'); // not reserved a second time
+  });
+
+  it('expires held reservations: releases declined or voided ones (voided: payment never saw the order), keeps paid ones', async () => {
+    const sku = `SKU-EXPIRE-${runId}`;
+    await pg.query(`INSERT INTO products (sku, name, price_cents) VALUES ($1, 'Expiring Item', 100)`, [sku]);
+    await pg.query(`INSERT INTO stock (sku, on_hand) VALUES ($1, 10)`, [sku]);
+    const [neverSeen, declined, voided, paid] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    payment.answers.set(neverSeen, 'voided').set(declined, 'declined').set(voided, 'voided').set(paid, 'approved');
+    const reservations = new Map<string, string>();
+    for (const orderId of [neverSeen, declined, voided, paid]) {
+      const res = await api.post('/reservations', { orderId, items: [{ sku, quantity: 2 }] });
+      expect(res.status).toBe(201);
+      reservations.set(orderId, res.body.reservationId);
+    }
+    expect(await stockOf(sku)).toEqual({ onHand: 10, reserved: 8 });
+
+    const released = [neverSeen, declined, voided];
+    await waitFor(() => Promise.all(released.map(reservationOf)), (s) => s.every((status) => status === 'released'), {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      what: 'the unpaid reservations released',
+    });
+    await decided(paid);
+    expect(payment.asked).toContain(paid);
+    expect(await reservationOf(paid)).toBe('held');
+    expect(await stockOf(sku)).toEqual({ onHand: 10, reserved: 2 });
+    expect((await api.get('/products')).body).toContainEqual(expect.objectContaining({ sku, available: 8 }));
+
+    // Each decision is a trace of its own, linked to the checkout that reserved.
+    for (const [orderId, decision] of [...released.map((id) => [id, 'released']), [paid, 'kept_paid']]) {
+      const expiry = spans.find((s) => s.name === 'inventory.expire_reservation' && s.attributes['traceshop.order.id'] === orderId);
+      expect(expiry).toBeDefined();
+      expect(expiry!.parent).toBeUndefined();
+      expect(expiry!.attributes).toMatchObject({ 'traceshop.reservation.id': reservations.get(orderId), 'traceshop.reservation.decision': decision });
+      const { rows } = await pg.query('SELECT trace_context FROM reservations WHERE order_id = $1', [orderId]);
+      const [, traceId, spanId] = (rows[0].trace_context.traceparent as string).split('-');
+      expect(expiry!.links.map((l) => [l.context.traceId, l.context.spanId])).toEqual([[traceId, spanId]]);
+      expect(expiry!.spanContext().traceId).not.toBe(traceId);
+    }
+  }, 20_000);
+
+  it('keeps an expired reservation while the outcome is unknown, or payment unreachable', async () => {
+    const orderId = randomUUID(); // the stand-in answers unknown
+    expect((await api.post('/reservations', { orderId, items: [{ sku: 'SKU-SOCKS-001', quantity: 1 }] })).status).toBe(201);
+    const expiry = await decided(orderId);
+    expect(expiry.attributes).toMatchObject({ 'traceshop.payment.status': 'unknown', 'traceshop.reservation.decision': 'kept_unknown' });
+    expect(await reservationOf(orderId)).toBe('held');
+
+    // The same while payment cannot be reached at all.
+    const unreachable = randomUUID();
+    await payment.close();
+    expect((await api.post('/reservations', { orderId: unreachable, items: [{ sku: 'SKU-SOCKS-001', quantity: 1 }] })).status).toBe(201);
+    const kept = await decided(unreachable);
+    expect(kept.attributes).toMatchObject({ 'traceshop.payment.status': 'unreachable', 'traceshop.reservation.decision': 'kept_unknown' });
+    expect(await reservationOf(unreachable)).toBe('held');
+  }, 20_000);
+
+  it('logs order.confirmed for a reservation that is not held as an error, without dead-lettering it', async () => {
+    const [releasedOrder, committedOrder] = [randomUUID(), randomUUID()];
+    const items = [{ sku: 'SKU-BOTTLE-001', quantity: 1 }];
+    const consumer = app.get(OrderEventsConsumer);
+    for (const orderId of [releasedOrder, committedOrder]) expect((await api.post('/reservations', { orderId, items })).status).toBe(201);
+    await consumer.handle({ ...event(releasedOrder, items), status: 'declined' }, ORDER_DECLINED);
+    await consumer.handle(event(committedOrder, items), ORDER_CONFIRMED);
+
+    const errors = jest.spyOn(Logger.prototype, 'error');
+    try {
+      await expect(consumer.handle(event(releasedOrder, items), ORDER_CONFIRMED)).resolves.toBeUndefined();
+      expect(errors).toHaveBeenCalledWith(`order.confirmed for order ${releasedOrder}: reservation released, a paid order whose stock was not committed`);
+      expect(await reservationOf(releasedOrder)).toBe('released');
+      // A redelivered confirmation of a committed order is no error.
+      errors.mockClear();
+      await consumer.handle(event(committedOrder, items), ORDER_CONFIRMED);
+      expect(errors).not.toHaveBeenCalled();
+    } finally {
+      errors.mockRestore();
+    }
+  });
 });

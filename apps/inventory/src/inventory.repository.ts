@@ -9,6 +9,14 @@ export type ReserveOutcome =
   | { result: 'unknown_sku'; sku: string }
   | { result: 'insufficient_stock'; sku: string };
 
+/** A held reservation past its time, as the sweeper took it up. */
+export interface ExpiredReservation {
+  reservationId: string;
+  orderId: string;
+  /** The W3C trace context of the checkout that reserved it (null for reservations made before it was kept). */
+  traceContext: Record<string, string> | null;
+}
+
 const PRODUCT_COLUMNS = `p.sku, p.name, p.price_cents AS "priceCents", p.currency, s.on_hand - s.reserved AS available`;
 
 /** Products, stock and reservations in Postgres (schema inventory). Values are always bound parameters. */
@@ -48,9 +56,11 @@ export class InventoryRepository {
 
   /**
    * Reserves every item or nothing, in one transaction. `quantities` has one entry per sku.
-   * A second call for the same order reserves nothing and returns the first reservation.
+   * A second call for the same order reserves nothing and returns the first reservation as it
+   * stands now (`released` included: the gateway relies on seeing it). `traceContext` (a W3C
+   * carrier) is kept with the reservation, for the sweeper's span link.
    */
-  async reserve(orderId: string, quantities: Map<string, number>): Promise<ReserveOutcome> {
+  async reserve(orderId: string, quantities: Map<string, number>, traceContext: Record<string, string>): Promise<ReserveOutcome> {
     const hotRow = await this.flags.isOn(SCENARIOS.lockContention);
     return this.transaction(async (client) => {
       // Scenario lock-contention: every reservation first takes the next number from one shared
@@ -65,8 +75,8 @@ export class InventoryRepository {
       // index, until this transaction ends; then it finds our reservation (or, if we rolled
       // back, makes its own).
       const claimed = await client.query<{ id: string }>(
-        `INSERT INTO reservations (order_id) VALUES ($1) ON CONFLICT (order_id) DO NOTHING RETURNING id`,
-        [orderId],
+        `INSERT INTO reservations (order_id, trace_context) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING RETURNING id`,
+        [orderId, Object.keys(traceContext).length > 0 ? JSON.stringify(traceContext) : null],
       );
       const reservationId = claimed.rows[0]?.id;
       if (!reservationId) {
@@ -134,6 +144,32 @@ export class InventoryRepository {
       );
       return true;
     });
+  }
+
+  /** The status of the order's reservation, if it has one. */
+  async statusOf(orderId: string): Promise<Reservation['status'] | undefined> {
+    const { rows } = await this.pool.query<{ status: Reservation['status'] }>(`SELECT status FROM reservations WHERE order_id = $1`, [orderId]);
+    return rows[0]?.status;
+  }
+
+  /**
+   * Takes up to `limit` held reservations older than `ttlSeconds`, oldest first, and leases them
+   * by stamping expiry_checked_at: another inventory instance skips the rows locked here and,
+   * once this commits, finds them stamped. One that stays held is taken up again a TTL later.
+   */
+  async leaseExpired(ttlSeconds: number, limit: number): Promise<ExpiredReservation[]> {
+    const { rows } = await this.pool.query<ExpiredReservation>(
+      `UPDATE reservations SET expiry_checked_at = now()
+       WHERE id IN (
+         SELECT id FROM reservations
+         WHERE status = 'held' AND created_at <= now() - make_interval(secs => $1)
+           AND (expiry_checked_at IS NULL OR expiry_checked_at <= now() - make_interval(secs => $1))
+         ORDER BY created_at LIMIT $2
+         FOR UPDATE SKIP LOCKED)
+       RETURNING id AS "reservationId", order_id AS "orderId", trace_context AS "traceContext"`,
+      [ttlSeconds, limit],
+    );
+    return rows;
   }
 
   /** Runs `work` in one transaction: commits when `commit(result)` says so, rolls back otherwise or on error. */

@@ -1,6 +1,6 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Product, Reservation, ReservationRequest } from '@traceshop/contracts';
 import { InventoryRepository } from './inventory.repository';
 import { ProductsCache } from './products.cache';
@@ -41,7 +41,10 @@ export class InventoryService {
     // A named span around the transaction, so its row-lock waits and queries group under one step.
     return tracer.startActiveSpan('inventory.reserve', { attributes: { 'traceshop.order.id': request.orderId } }, async (span) => {
       try {
-        const outcome = await this.repository.reserve(request.orderId, quantities);
+        // Kept with the reservation, so the sweeper that may expire it long after links back here.
+        const traceContext: Record<string, string> = {};
+        propagation.inject(context.active(), traceContext);
+        const outcome = await this.repository.reserve(request.orderId, quantities, traceContext);
         span.setAttribute('traceshop.reservation.result', outcome.result);
         if (outcome.result === 'unknown_sku') throw new NotFoundException(`unknown sku ${outcome.sku}`);
         if (outcome.result === 'insufficient_stock') {
@@ -64,9 +67,15 @@ export class InventoryService {
     });
   }
 
+  /** The status of the order's reservation, if it has one. */
+  reservationStatus(orderId: string): Promise<Reservation['status'] | undefined> {
+    return this.repository.statusOf(orderId);
+  }
+
   /**
-   * Settles the order's reservation after payment. Returns false when there was nothing held
-   * (a redelivered event, or an order that never reserved).
+   * Settles the order's reservation after payment, or releases an expired one (the sweeper).
+   * Returns false when there was nothing held (a redelivered event, an order that never
+   * reserved, or one the other side settled first).
    */
   async settle(orderId: string, status: 'committed' | 'released'): Promise<boolean> {
     const changed = await this.repository.settle(orderId, status);

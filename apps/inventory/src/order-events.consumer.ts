@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { trace } from '@opentelemetry/api';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { INVENTORY_ORDER_EVENTS_QUEUE, ORDER_CONFIRMED, ORDER_DECLINED, type OrderEvent } from '@traceshop/contracts';
 import { AmqpService } from '@traceshop/messaging';
 import { InventoryService } from './inventory.service';
@@ -31,8 +31,20 @@ export class OrderEventsConsumer implements OnApplicationBootstrap {
     const status = SETTLEMENTS[routingKey];
     // Thrown errors dead-letter the message: an event we do not understand is kept, not lost.
     if (!status) throw new Error(`unexpected routing key ${routingKey}`);
-    trace.getActiveSpan()?.setAttributes({ 'traceshop.order.id': event.orderId, 'traceshop.reservation.status': status });
-    const changed = await this.inventory.settle(event.orderId, status);
-    if (!changed) this.logger.log(`${routingKey} for order ${event.orderId}: no held reservation, nothing to do`);
+    const span = trace.getActiveSpan();
+    span?.setAttributes({ 'traceshop.order.id': event.orderId, 'traceshop.reservation.status': status });
+    if (await this.inventory.settle(event.orderId, status)) return;
+
+    const current = await this.inventory.reservationStatus(event.orderId);
+    if (status === 'committed' && current !== 'committed') {
+      // A paid order whose stock is not committed: its reservation expired and was released
+      // (payment had no answer for it then), or it never had one. Redelivering cannot fix that
+      // and a dead letter would bury it, so it is logged for the audit and the span marked.
+      const problem = `${routingKey} for order ${event.orderId}: reservation ${current ?? 'missing'}, a paid order whose stock was not committed`;
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: problem });
+      this.logger.error(problem);
+      return;
+    }
+    this.logger.log(`${routingKey} for order ${event.orderId}: no held reservation (${current ?? 'none'}), nothing to do`);
   }
 }

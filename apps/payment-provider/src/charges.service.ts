@@ -1,7 +1,7 @@
-import { Injectable, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
+import { ConflictException, Injectable, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import { ChargeRequest, ChargeResponse, SCENARIOS } from '@traceshop/contracts';
+import { ChargeLookup, ChargeRequest, ChargeResponse, SCENARIOS } from '@traceshop/contracts';
 import { Flags } from '@traceshop/platform';
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout } from 'node:timers/promises';
@@ -36,6 +36,11 @@ interface Remembered {
   result: Promise<ChargeResult>;
 }
 
+/** Makes room for one more key: the oldest is forgotten first (Maps and Sets keep insertion order). */
+function makeRoom(memory: Map<string, unknown> | Set<string>): void {
+  if (memory.size >= MAX_REMEMBERED_KEYS) memory.delete(memory.keys().next().value!);
+}
+
 /** Decides charges like a processor's sandbox: by test card number, once per Idempotency-Key. */
 @Injectable()
 export class ChargesService {
@@ -45,6 +50,8 @@ export class ChargesService {
   private readonly byKey = new Map<string, Remembered>();
   /** Attempts turned away per Idempotency-Key in the retry-storm scenario. */
   private readonly shedByKey = new Map<string, number>();
+  /** Keys a lookup found never charged: refused from then on. */
+  private readonly voidedKeys = new Set<string>();
 
   constructor(config: ConfigService, private readonly flags: Flags) {
     this.latencyMs = config.getOrThrow<number>('PROVIDER_LATENCY_MS');
@@ -53,15 +60,20 @@ export class ChargesService {
   async charge(idempotencyKey: string, request: ChargeRequest): Promise<ChargeResult> {
     // Scenario retry-storm: the processor is overloaded and sheds load with 503 — here the first
     // three attempts of every key, so the storm is the same on every run. A shed request did
-    // nothing, so its key stays free. In the trace: red `POST /charges` server spans, one per
+    // nothing, so its key stays free (and a lookup voids it). In the trace: red `POST /charges` server spans, one per
     // attempt payment makes, before the one that charges.
     if (await this.flags.isOn(SCENARIOS.retryStorm)) {
       const shed = this.shedByKey.get(idempotencyKey) ?? 0;
       if (shed < STORM_SHED_ATTEMPTS) {
-        if (this.shedByKey.size >= MAX_REMEMBERED_KEYS) this.shedByKey.delete(this.shedByKey.keys().next().value!);
+        if (shed === 0) makeRoom(this.shedByKey);
         this.shedByKey.set(idempotencyKey, shed + 1);
         throw new ServiceUnavailableException('the processor is overloaded, try again later');
       }
+    }
+    // No await between this check and storing the key below, so a lookup cannot void it in between.
+    if (this.voidedKeys.has(idempotencyKey)) {
+      trace.getActiveSpan()?.setAttribute('traceshop.charge.status', 'voided');
+      throw new ConflictException('Idempotency-Key was voided by a lookup; nothing was charged');
     }
     const requestHash = hashOf(request);
     let remembered = this.byKey.get(idempotencyKey);
@@ -71,7 +83,7 @@ export class ChargesService {
       throw new UnprocessableEntityException('Idempotency-Key already used for a different request');
     }
     if (!remembered) {
-      if (this.byKey.size >= MAX_REMEMBERED_KEYS) this.byKey.delete(this.byKey.keys().next().value!);
+      makeRoom(this.byKey);
       remembered = { requestHash, result: this.decide(request) };
       this.byKey.set(idempotencyKey, remembered);
     }
@@ -82,6 +94,24 @@ export class ChargesService {
       'traceshop.charge.replayed': replayed,
     });
     return result;
+  }
+
+  /**
+   * What became of the charge with this key: its result (waiting for it while it is still being
+   * decided, as a repeated charge does), or, for a key never charged, `voided` — and the key is
+   * then refused for good (409), so a late request with it cannot turn "not charged" into a charge.
+   * A key the retry-storm scenario shed with 503 was never charged, so it is voided too.
+   */
+  async lookup(idempotencyKey: string): Promise<ChargeLookup> {
+    const remembered = this.byKey.get(idempotencyKey);
+    // Voided in the same tick as the check, so no charge with this key can slip in between.
+    if (!remembered && !this.voidedKeys.has(idempotencyKey)) {
+      makeRoom(this.voidedKeys);
+      this.voidedKeys.add(idempotencyKey);
+    }
+    const found: ChargeLookup = remembered ? (await remembered.result).body : { status: 'voided' };
+    trace.getActiveSpan()?.setAttributes({ 'traceshop.charge.status': found.status, ...(found.chargeId ? { 'traceshop.charge.id': found.chargeId } : {}) });
+    return found;
   }
 
   private async decide(request: ChargeRequest): Promise<ChargeResult> {

@@ -1,10 +1,15 @@
+import { copyFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { createApp } from '@traceshop/platform';
-import { JsonClient, jsonClient, newRunId } from '@traceshop/testing';
+import { JsonClient, jsonClient, newRunId, setScenarios, waitFor } from '@traceshop/testing';
+import { ChargesService } from './charges.service';
 
-// Runs the provider stand-in in-process; it has no database, queue or cache to set up.
+// Runs the provider stand-in in-process; it has no database, queue or cache to set up. Its flag
+// file is a copy of the real one, so this file can switch a scenario without touching others.
 describe('payment-provider API', () => {
+  const flagsFile = join(tmpdir(), `traceshop-provider-flags-${newRunId()}.json`);
   const nextYear = new Date().getUTCFullYear() + 1;
   const charge = (over: Record<string, unknown> = {}) => ({
     amountCents: 4200, currency: 'EUR', cardNumber: '4242424242424242', expMonth: 12, expYear: nextYear, cvc: '123', reference: 'order-1', ...over,
@@ -15,7 +20,10 @@ describe('payment-provider API', () => {
   const key = () => ({ 'idempotency-key': newRunId() });
 
   beforeAll(async () => {
-    Object.assign(process.env, { PORT: '0', LOG_LEVEL: 'silent', FLAGS_FILE: join(__dirname, '../../../flags/traceshop.flagd.json') });
+    copyFileSync(join(__dirname, '../../../flags/traceshop.flagd.json'), flagsFile);
+    setScenarios(flagsFile, ['retry-storm'], false);
+    // Every new charge takes 200 ms, so a test can look one up while it is still being decided.
+    Object.assign(process.env, { PORT: '0', LOG_LEVEL: 'silent', PROVIDER_LATENCY_MS: '200', FLAGS_FILE: flagsFile });
     const { AppModule } = await import('./app.module'); // reads its configuration on import
     app = await createApp(AppModule);
     await app.listen(0);
@@ -23,7 +31,10 @@ describe('payment-provider API', () => {
     api = jsonClient(url);
   });
 
-  afterAll(() => app?.close());
+  afterAll(async () => {
+    await app?.close();
+    rmSync(flagsFile, { force: true });
+  });
 
   it('approves the 4242 test card and any other valid card', async () => {
     for (const cardNumber of ['4242424242424242', '5555555555554444']) {
@@ -85,6 +96,65 @@ describe('payment-provider API', () => {
     expect(noKey.status).toBe(400);
     expect(noKey.body.message).toMatch(/Idempotency-Key/);
   });
+
+  it('looks a charge up by its Idempotency-Key, waiting for one still being decided', async () => {
+    const approved = key();
+    const charged = await api.post('/charges', charge(), approved);
+    const found = await api.post('/charges/lookup', undefined, approved);
+    expect(found.status).toBe(200);
+    expect(found.body).toEqual(charged.body);
+    expect(found.body).toEqual({ chargeId: expect.stringMatching(/^ch_/), status: 'approved' });
+
+    const declined = key();
+    const refused = await api.post('/charges', charge({ cardNumber: '4000000000000002' }), declined);
+    expect((await api.post('/charges/lookup', undefined, declined)).body).toEqual({ ...refused.body, status: 'declined', declineCode: 'card_declined' });
+
+    // Started in-process, so the charge is known before the lookup arrives; it is decided 200 ms later.
+    const inFlight = key();
+    const charging = app.get(ChargesService).charge(inFlight['idempotency-key'], charge());
+    const whileCharging = await api.post('/charges/lookup', undefined, inFlight);
+    expect(whileCharging.body).toEqual({ chargeId: expect.stringMatching(/^ch_/), status: 'approved' });
+    expect(whileCharging.body).toEqual((await charging).body);
+    // Waiting did not void the key: the charge stands, and repeating it gives the same charge.
+    expect((await api.post('/charges', charge(), inFlight)).body).toEqual(whileCharging.body);
+  });
+
+  it('voids an unknown key, and then refuses to charge with it (409), so "not charged" stays true', async () => {
+    const headers = key();
+    const lookup = await api.post('/charges/lookup', undefined, headers);
+    expect(lookup.status).toBe(200);
+    expect(lookup.body).toEqual({ status: 'voided' });
+    const late = await api.post('/charges', charge(), headers);
+    expect(late.status).toBe(409);
+    expect(late.body).toEqual({ statusCode: 409, error: 'Conflict', message: 'Idempotency-Key was voided by a lookup; nothing was charged' });
+    expect((await api.post('/charges/lookup', undefined, headers)).body).toEqual({ status: 'voided' });
+    // Another key is untouched by it.
+    expect((await api.post('/charges', charge(), key())).status).toBe(201);
+    expect((await api.post('/charges/lookup')).status).toBe(400);
+  });
+
+  it('voids a key whose attempts the retry storm shed: they were never charged', async () => {
+    setScenarios(flagsFile, ['retry-storm'], true);
+    try {
+      // The service follows the flag file within about a second.
+      await waitFor(async () => (await api.post('/charges', charge(), key())).status, (s) => s === 503, { timeoutMs: 10_000, intervalMs: 100, what: 'retry-storm on' });
+      const shed = key();
+      const control = key();
+      const attempts = async (headers: Record<string, string>, n: number) => {
+        const statuses = [];
+        for (let i = 0; i < n; i++) statuses.push((await api.post('/charges', charge(), headers)).status);
+        return statuses;
+      };
+      expect(await attempts(shed, 1)).toEqual([503]);
+      expect((await api.post('/charges/lookup', undefined, shed)).body).toEqual({ status: 'voided' });
+      // The fourth attempt would charge (the control key shows it); the voided key never does.
+      expect(await attempts(control, 4)).toEqual([503, 503, 503, 201]);
+      expect(await attempts(shed, 4)).toEqual([503, 503, 409, 409]);
+    } finally {
+      setScenarios(flagsFile, ['retry-storm'], false);
+    }
+    await waitFor(async () => (await api.post('/charges', charge(), key())).status, (s) => s === 201, { timeoutMs: 10_000, intervalMs: 100, what: 'retry-storm off' });
+  }, 30_000);
 
   it('answers the health probes', async () => {
     expect((await api.get('/health/live')).status).toBe(200);

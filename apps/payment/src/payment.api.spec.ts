@@ -10,32 +10,50 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { FraudHistoryRepository } from './fraud-history.repository';
+import { PaymentsRepository } from './payments.repository';
 
 type ProviderMode = 'normal' | 'failing' | 'hanging';
 
 /**
  * The external card processor's HTTP contract, played by a few lines of node:http (apps never
- * import each other): 201 approved, 402 for the decline test card; failing answers 500 and
- * hanging never answers. It records every call, so a test can count charges per order.
+ * import each other): 201 approved, 402 for the decline test card; `POST /charges/lookup` answers
+ * a key's charge, or voids a key it never charged (a later charge with it gets 409). Failing
+ * answers 500 and charges nothing; hanging never answers, though a charge is made (what a
+ * timeout may hide). It records every charge and lookup, so a test can count them per order.
  */
 async function startProviderStandIn() {
   const calls: { idempotencyKey: string; body: ChargeRequest }[] = [];
-  const stub = { mode: 'normal' as ProviderMode, calls, url: '', close: () => Promise.resolve() };
+  const lookups: string[] = [];
+  const charged = new Map<string, { status: number; payload: object }>();
+  const voided = new Set<string>();
+  const stub = { mode: 'normal' as ProviderMode, calls, lookups, url: '', close: () => Promise.resolve() };
   const server = createServer((req, res) => {
     let raw = '';
     req.on('data', (chunk) => (raw += chunk));
     req.on('end', () => {
       const idempotencyKey = String(req.headers['idempotency-key']);
+      const answer = (status: number, payload: object) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
+      if (req.method === 'POST' && req.url === '/charges/lookup') {
+        lookups.push(idempotencyKey);
+        if (stub.mode === 'hanging') return;
+        if (stub.mode === 'failing') return answer(500, { error: 'sandbox down' });
+        if (!charged.has(idempotencyKey)) voided.add(idempotencyKey);
+        return answer(200, charged.get(idempotencyKey)?.payload ?? { status: 'voided' });
+      }
+      if (req.method !== 'POST' || req.url !== '/charges') return answer(404, {});
       const body = JSON.parse(raw) as ChargeRequest;
       calls.push({ idempotencyKey, body });
-      const answer = (status: number, payload: object) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
-      if (req.method !== 'POST' || req.url !== '/charges') return answer(404, {});
-      if (stub.mode === 'hanging') return;
       if (stub.mode === 'failing') return answer(500, { error: 'sandbox down' });
+      if (voided.has(idempotencyKey)) return answer(409, { statusCode: 409, error: 'Conflict', message: 'Idempotency-Key was voided by a lookup; nothing was charged' });
       // Like the real provider, the same key always gives the same charge.
       const chargeId = `ch_${idempotencyKey}`;
-      if (body.cardNumber === '4000000000000002') return answer(402, { chargeId, status: 'declined', declineCode: 'card_declined' });
-      answer(201, { chargeId, status: 'approved' });
+      const decision =
+        body.cardNumber === '4000000000000002'
+          ? { status: 402, payload: { chargeId, status: 'declined', declineCode: 'card_declined' } }
+          : { status: 201, payload: { chargeId, status: 'approved' } };
+      charged.set(idempotencyKey, decision);
+      if (stub.mode === 'hanging') return;
+      answer(decision.status, decision.payload);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -72,6 +90,21 @@ describe('payment service', () => {
     orderId, userId, amountCents: 4200, currency: 'EUR', card: { cardNumber, expMonth: 12, expYear, cvc: '123' },
   });
   const chargesOf = (orderId: string) => provider.calls.filter((c) => c.idempotencyKey === orderId);
+  const reconcile = (orderId: string) => api.post(`/payments/${orderId}/reconcile`);
+  const rowOf = async (orderId: string) => (await pg.query('SELECT * FROM payment.payments WHERE order_id = $1', [orderId])).rows[0];
+  /** A payment left pending, as when payment stopped after claiming it, maybe after charging. */
+  const insertPending = (request: PaymentRequest) =>
+    pg.query(
+      `INSERT INTO payment.payments (order_id, user_id, amount_cents, currency, card_last4, card_fingerprint) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [request.orderId, userId, request.amountCents, request.currency, request.card.cardNumber.slice(-4), createHash('sha256').update(request.card.cardNumber).digest('hex')],
+    );
+  /** What payment itself would send the provider for this request. */
+  const chargeAtProvider = (request: PaymentRequest) =>
+    fetch(`${provider.url}/charges`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': request.orderId },
+      body: JSON.stringify({ amountCents: request.amountCents, currency: request.currency, ...request.card, reference: request.orderId }),
+    });
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let vhost: Awaited<ReturnType<typeof createTestVhost>>;
   let provider: Awaited<ReturnType<typeof startProviderStandIn>>;
@@ -188,6 +221,101 @@ describe('payment service', () => {
     expect(chargesOf(failed.orderId).map((c) => c.idempotencyKey)).toEqual([failed.orderId, failed.orderId]);
   });
 
+  it('reconciles an order it never saw as voided, and a request for it arriving later charges nothing', async () => {
+    const request = paymentFor('6011111111111117');
+    const outcome = await reconcile(request.orderId);
+    expect(outcome.status).toBe(200);
+    expect(outcome.body).toEqual({ orderId: request.orderId, status: 'voided' });
+    // No payment row means no charge was ever sent (the row is claimed first): nothing to ask.
+    expect(provider.lookups).not.toContain(request.orderId);
+    expect((await api.get(`/payments/${request.orderId}`)).body).toEqual({ orderId: request.orderId, status: 'voided', amountCents: null, cardLast4: null });
+
+    const late = await amqp.request(request);
+    expect(late).toEqual({ orderId: request.orderId, paymentId: expect.any(String), status: 'voided' });
+    expect(chargesOf(request.orderId)).toEqual([]);
+    expect((await reconcile(request.orderId)).body).toEqual({ orderId: request.orderId, status: 'voided' });
+    expect(await rowOf(request.orderId)).toMatchObject({ status: 'voided', user_id: null, card_fingerprint: null });
+  });
+
+  it('reconciles a pending or error payment by asking the provider with the same Idempotency-Key', async () => {
+    // error: the charge timed out, but the provider did charge.
+    const timedOut = paymentFor('5200828282828210');
+    provider.mode = 'hanging';
+    try {
+      expect(await amqp.request(timedOut)).toMatchObject({ status: 'error' });
+    } finally {
+      provider.mode = 'normal';
+    }
+    expect((await reconcile(timedOut.orderId)).body).toEqual({ orderId: timedOut.orderId, status: 'approved' });
+    expect(provider.lookups).toContain(timedOut.orderId);
+    expect(await rowOf(timedOut.orderId)).toMatchObject({ status: 'approved', provider_charge_id: `ch_${timedOut.orderId}` });
+    // From now on the payment is settled: a redelivered request is answered from the row.
+    expect(await amqp.request(timedOut)).toMatchObject({ status: 'approved' });
+    expect(chargesOf(timedOut.orderId)).toHaveLength(1);
+
+    // pending, and the provider declined the charge payment sent before it stopped.
+    const declined = paymentFor('4000000000000002');
+    await insertPending(declined);
+    expect((await chargeAtProvider(declined)).status).toBe(402);
+    expect((await reconcile(declined.orderId)).body).toEqual({ orderId: declined.orderId, status: 'declined', reason: 'card_declined' });
+    expect(await rowOf(declined.orderId)).toMatchObject({ status: 'declined', provider_charge_id: `ch_${declined.orderId}`, decline_code: 'card_declined' });
+
+    // pending, and the charge never reached the provider: voided there and here.
+    const neverSent = paymentFor('5105105105105100');
+    await insertPending(neverSent);
+    expect((await reconcile(neverSent.orderId)).body).toEqual({ orderId: neverSent.orderId, status: 'voided' });
+    expect(await amqp.request(neverSent)).toMatchObject({ status: 'voided' });
+    expect(chargesOf(neverSent.orderId)).toEqual([]);
+  });
+
+  it('answers unknown and changes nothing while the provider cannot be asked', async () => {
+    const request = paymentFor('3566002020360505');
+    provider.mode = 'failing';
+    try {
+      expect(await amqp.request(request)).toMatchObject({ status: 'error' });
+      const before = await rowOf(request.orderId);
+      const failing = await reconcile(request.orderId);
+      expect(failing.status).toBe(200);
+      expect(failing.body).toEqual({ orderId: request.orderId, status: 'unknown', reason: 'the payment provider answered HTTP 500' });
+      provider.mode = 'hanging';
+      expect((await reconcile(request.orderId)).body).toEqual({ orderId: request.orderId, status: 'unknown', reason: 'the payment provider did not answer within 500 ms' });
+      expect(await rowOf(request.orderId)).toEqual(before);
+    } finally {
+      provider.mode = 'normal';
+    }
+    // Once the provider answers: the failed attempt charged nothing, so the order is voided.
+    expect((await reconcile(request.orderId)).body).toEqual({ orderId: request.orderId, status: 'voided' });
+    expect(provider.lookups.filter((k) => k === request.orderId)).toHaveLength(3);
+  });
+
+  it('voids, never approves, a charge the provider refuses because a lookup voided its key first', async () => {
+    const request = paymentFor('6200000000000005');
+    // The order was reconciled at the provider (by its key) while the request was still queued.
+    await fetch(`${provider.url}/charges/lookup`, { method: 'POST', headers: { 'idempotency-key': request.orderId } });
+    expect(await amqp.request(request)).toEqual({ orderId: request.orderId, paymentId: expect.any(String), status: 'voided' });
+    expect(chargesOf(request.orderId)).toHaveLength(1); // asked, refused with 409
+    expect((await api.get(`/payments/${request.orderId}`)).body).toEqual({ orderId: request.orderId, status: 'voided', amountCents: 4200, cardLast4: '0005' });
+  });
+
+  it('never overwrites a voided payment', async () => {
+    const tombstone = paymentFor('4242424242424242');
+    await reconcile(tombstone.orderId);
+    const refused = paymentFor('6200000000000005');
+    await fetch(`${provider.url}/charges/lookup`, { method: 'POST', headers: { 'idempotency-key': refused.orderId } });
+    await amqp.request(refused);
+    const repository = app.get(PaymentsRepository);
+    for (const { orderId } of [tombstone, refused]) {
+      const { id } = await rowOf(orderId);
+      expect(await repository.settle(id, 'approved', 'ch_late')).toMatchObject({ status: 'voided' });
+      expect(await repository.settle(id, 'error')).toMatchObject({ status: 'voided' });
+      expect(await rowOf(orderId)).toMatchObject({ status: 'voided', provider_charge_id: null });
+      const lookups = provider.lookups.length;
+      expect((await reconcile(orderId)).body).toEqual({ orderId, status: 'voided' });
+      expect(provider.lookups).toHaveLength(lookups); // final: the provider is not asked again
+    }
+    expect((await api.post('/payments/not-a-uuid/reconcile')).status).toBe(400);
+  });
+
   it('dead-letters a request that is not a valid payment request', async () => {
     const orderId = randomUUID();
     const invalid = [{ ...paymentFor('4242424242424242', orderId), amountCents: -1 }, { orderId: 'nope' }, 'not json'];
@@ -212,7 +340,8 @@ describe('payment service', () => {
     const { rows } = await pg.query<{ row: Record<string, unknown> }>('SELECT row_to_json(p) AS row FROM payment.payments p');
     expect(rows.length).toBeGreaterThan(5);
     const text = JSON.stringify(rows);
-    for (const card of ['4242424242424242', '4000000000000002', '5555555555554444', '4000056655665556']) expect(text).not.toContain(card);
+    const cards = ['4242424242424242', '4000000000000002', '5555555555554444', '4000056655665556', '5200828282828210', '5105105105105100', '3566002020360505', '6200000000000005'];
+    for (const card of cards) expect(text).not.toContain(card);
     expect(Object.keys(rows[0].row).sort()).toEqual([
       'amount_cents', 'card_fingerprint', 'card_last4', 'created_at', 'currency', 'decline_code', 'id', 'order_id',
       'provider_charge_id', 'status', 'updated_at', 'user_id',

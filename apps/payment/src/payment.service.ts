@@ -1,20 +1,26 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Span, SpanStatusCode, trace } from '@opentelemetry/api';
-import { ChargeResponse, PaymentReply, PaymentRequest, SCENARIOS } from '@traceshop/contracts';
+import { ChargeLookup, PaymentOutcome, PaymentReply, PaymentRequest, SCENARIOS } from '@traceshop/contracts';
 import { Flags } from '@traceshop/platform';
 import { cardFingerprint, cardProblem } from './card';
 import { FraudHistoryRepository } from './fraud-history.repository';
 import { Payment, PaymentsRepository, PaymentStatus } from './payments.repository';
 import { PaymentProvider, PROVIDER_CLIENT } from './provider.client';
 
-/** GET /payments/:orderId: what a person or a test may see of a payment (never the card). */
+/**
+ * GET /payments/:orderId: what a person or a test may see of a payment (never the card). The
+ * amount and card are null for an order reconciled as voided before its payment request came.
+ */
 export interface PaymentView {
   orderId: string;
   status: PaymentStatus;
-  amountCents: number;
-  cardLast4: string;
+  amountCents: number | null;
+  cardLast4: string | null;
 }
+
+/** Statuses that never change again. */
+const FINAL: readonly PaymentStatus[] = ['approved', 'declined', 'voided'];
 
 const tracer = trace.getTracer('payment');
 
@@ -42,9 +48,10 @@ export class PaymentService {
     const payment = await this.payments.claim({
       orderId, userId, amountCents, currency, cardLast4: card.cardNumber.slice(-4), cardFingerprint: fingerprint,
     });
-    // A redelivered request for a settled order gets the same answer and charges nothing.
+    // A redelivered request for a settled order gets the same answer and charges nothing; so does
+    // a request for an order reconciled as voided before it came (its tombstone was claimed).
     // 'pending' and 'error' go on: the provider's answer is unknown, and asking again is safe.
-    if (payment.status === 'approved' || payment.status === 'declined') return toReply(payment);
+    if (FINAL.includes(payment.status)) return toReply(payment);
 
     const problem = cardProblem(card);
     if (problem) return toReply(await this.payments.settle(payment.id, 'declined', undefined, problem));
@@ -52,14 +59,17 @@ export class PaymentService {
       return toReply(await this.payments.settle(payment.id, 'declined', undefined, 'suspected_fraud'));
     }
 
-    let charge: ChargeResponse;
+    let charge: ChargeLookup;
     try {
       charge = await inSpan('payment.charge', async (span) => {
         const result = await this.provider.charge({ amountCents, currency, ...card, reference: orderId }, orderId);
-        span.setAttributes({ 'traceshop.charge.id': result.chargeId, 'traceshop.payment.status': result.status });
+        span.setAttribute('traceshop.payment.status', result.status);
+        if (result.chargeId) span.setAttribute('traceshop.charge.id', result.chargeId);
         if (result.declineCode) span.setAttribute('traceshop.payment.decline_code', result.declineCode);
-        // A declined charge is the outcome the checkout failed on: marked so it stands out.
+        // A declined charge is the outcome the checkout failed on: marked so it stands out. So is
+        // a voided one: the order was reconciled as never charged while this request waited.
         if (result.status === 'declined') span.setStatus({ code: SpanStatusCode.ERROR, message: `declined: ${result.declineCode ?? 'unknown'}` });
+        if (result.status === 'voided') span.setStatus({ code: SpanStatusCode.ERROR, message: 'voided: the order was reconciled as not charged' });
         return result;
       });
     } catch (e) {
@@ -68,7 +78,25 @@ export class PaymentService {
       // so 'error' is not final: a retry of the order asks again with the same Idempotency-Key.
       return toReply(await this.payments.settle(payment.id, 'error'), (e as Error).message);
     }
+    // A voided charge settles as voided, or finds the row a reconcile already voided: never approved.
     return toReply(await this.payments.settle(payment.id, charge.status, charge.chargeId, charge.declineCode));
+  }
+
+  /**
+   * `payment.reconcile`: the settled outcome of an order's payment, for a caller whose payment
+   * request timed out or got `error`. What payment knows for sure it answers; what it does not
+   * (pending, error) it asks the provider with the same Idempotency-Key and settles. An order it
+   * has never seen is voided, so a request for it that is still on its way charges nothing.
+   * `unknown` (the row unchanged) when the provider cannot be asked: the caller tries later.
+   */
+  reconcile(orderId: string): Promise<PaymentOutcome> {
+    return inSpan('payment.reconcile', async (span) => {
+      span.setAttribute('traceshop.order.id', orderId);
+      const outcome = await this.settleUnknown(await this.payments.voidUnlessClaimed(orderId));
+      span.setAttribute('traceshop.payment.status', outcome.status);
+      if (outcome.status === 'unknown') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.reason });
+      return outcome;
+    });
   }
 
   async find(orderId: string): Promise<PaymentView> {
@@ -76,6 +104,18 @@ export class PaymentService {
     if (!payment) throw new NotFoundException('no payment for this order');
     const { status, amountCents, cardLast4 } = payment;
     return { orderId, status, amountCents, cardLast4 };
+  }
+
+  /** Asks the provider about a payment whose outcome payment does not know, and records the answer. */
+  private async settleUnknown(payment: Payment): Promise<PaymentOutcome> {
+    if (FINAL.includes(payment.status)) return toOutcome(payment);
+    let found: ChargeLookup;
+    try {
+      found = await this.provider.lookup(payment.orderId);
+    } catch (e) {
+      return { orderId: payment.orderId, status: 'unknown', reason: (e as Error).message };
+    }
+    return toOutcome(await this.payments.settle(payment.id, found.status, found.chargeId, found.declineCode));
   }
 
   /** `payment.fraud_check`: a card used for too many payments in a day is not charged. */
@@ -100,6 +140,12 @@ export class PaymentService {
 function toReply(payment: Payment, errorReason?: string): PaymentReply {
   const reason = payment.declineCode ?? (payment.status === 'error' ? errorReason : undefined);
   return { orderId: payment.orderId, paymentId: payment.id, status: payment.status as PaymentReply['status'], ...(reason ? { reason } : {}) };
+}
+
+/** A settled payment as the reconcile answer; `reason` is the decline code. */
+function toOutcome(payment: Payment): PaymentOutcome {
+  const status = payment.status as PaymentOutcome['status'];
+  return { orderId: payment.orderId, status, ...(payment.declineCode ? { reason: payment.declineCode } : {}) };
 }
 
 /** Runs `fn` in a child span of the current one; a failure marks the span and is rethrown. */

@@ -2,15 +2,19 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PG_POOL } from '@traceshop/platform';
 import type { Pool } from 'pg';
 
-export type PaymentStatus = 'pending' | 'approved' | 'declined' | 'error';
+/** `approved`, `declined` and `voided` are final; `pending` and `error` mean the outcome is not known yet. */
+export type PaymentStatus = 'pending' | 'approved' | 'declined' | 'error' | 'voided';
 
-/** A row of `payments`, as the code sees it. */
+/**
+ * A row of `payments`, as the code sees it. The amount and card are null only on a tombstone: an
+ * order reconciled as voided before any payment request for it arrived (see the migration).
+ */
 export interface Payment {
   id: string;
   orderId: string;
   status: PaymentStatus;
-  amountCents: number;
-  cardLast4: string;
+  amountCents: number | null;
+  cardLast4: string | null;
   declineCode: string | null;
 }
 
@@ -31,7 +35,10 @@ const COLUMNS = `id, order_id AS "orderId", status, amount_cents AS "amountCents
 export class PaymentsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  /** Inserts a pending payment for the order, or returns the order's existing one (a redelivery). */
+  /**
+   * Inserts a pending payment for the order, or returns the order's existing one: a redelivery,
+   * or the tombstone of an order already reconciled as voided.
+   */
   async claim(p: NewPayment): Promise<Payment> {
     const { rows } = await this.pool.query<Payment>(
       `INSERT INTO payments (order_id, user_id, amount_cents, currency, card_last4, card_fingerprint)
@@ -40,6 +47,19 @@ export class PaymentsRepository {
       [p.orderId, p.userId, p.amountCents, p.currency, p.cardLast4, p.cardFingerprint],
     );
     return rows[0] ?? (await this.findByOrderId(p.orderId))!;
+  }
+
+  /**
+   * The order's payment, or, when it has none, a tombstone: a voided row with only the order id,
+   * so a payment request arriving later finds it in claim() and charges nothing. The same unique
+   * order_id decides which of the two came first.
+   */
+  async voidUnlessClaimed(orderId: string): Promise<Payment> {
+    const { rows } = await this.pool.query<Payment>(
+      `INSERT INTO payments (order_id, status) VALUES ($1, 'voided') ON CONFLICT (order_id) DO NOTHING RETURNING ${COLUMNS}`,
+      [orderId],
+    );
+    return rows[0] ?? (await this.findByOrderId(orderId))!;
   }
 
   async findByOrderId(orderId: string): Promise<Payment | undefined> {
@@ -60,8 +80,9 @@ export class PaymentsRepository {
   }
 
   /**
-   * Records the outcome. An approved or declined payment is final and never changes again, so a
-   * late duplicate that failed cannot overwrite it; the row as it now stands is returned.
+   * Records the outcome. An approved, declined or voided payment is final and never changes
+   * again, so a late duplicate that failed, or a charge that raced a reconcile, cannot overwrite
+   * it; the row as it now stands is returned.
    */
   async settle(id: string, status: Exclude<PaymentStatus, 'pending'>, providerChargeId?: string, declineCode?: string): Promise<Payment> {
     const { rows } = await this.pool.query<Payment>(

@@ -1,3 +1,5 @@
-export { AmqpService, ReplyTimeoutError } from './lib/amqp.service';
+export { BrokerUnavailableError, PublishUnconfirmedError, ReplyLostError, ReplyTimeoutError } from './lib/amqp.errors';
+export { AmqpService, DEADLINE, FIRST_EXCHANGE, FIRST_ROUTING_KEY, MAX_RETRIES, RETRY_COUNT } from './lib/amqp.service';
+export { isTransient } from './lib/transient';
 export { MessagingModule } from './lib/messaging.module';
 export { assertTopology, WORK_QUEUES } from './lib/topology';

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { read, root } from './workspace';
 
 /**
- * The TypeScript entry points behind `npm start` and `npm run scenario`, run with the very tsx
- * command line tools/traceshop.sh uses. The system tests start the stack through jest instead,
- * so without this a change that only breaks tsx (a tsconfig option it does not apply) would
- * leave `npm start` broken with every test green.
+ * The TypeScript entry points behind `npm start`, `npm run scenario` and `npm run audit`, run
+ * with the very tsx command line tools/traceshop.sh uses. The system tests start the stack
+ * through jest instead, so without this a change that only breaks tsx (a tsconfig option it does
+ * not apply) would leave `npm start` broken with every test green.
  */
 const script = read('tools/traceshop.sh');
 const tsx = /^TSX="([^"]+)"$/m.exec(script)?.[1];
@@ -21,13 +21,18 @@ function run(entry: string, args: string[], env: Record<string, string> = {}): s
 }
 
 describe('the commands of the README', () => {
-  it('tools/traceshop.sh runs the stack and the scenario tool through one tsx command line', () => {
+  it('tools/traceshop.sh runs the stack, the scenario tool and the audit through one tsx command line', () => {
     expect(tsx).toMatch(/^npx tsx --tsconfig \S+$/);
-    expect(entries).toEqual(['libs/testing/src/bin/stack.ts', 'libs/testing/src/bin/scenario.ts']);
+    expect(entries).toEqual(['libs/testing/src/bin/stack.ts', 'libs/testing/src/bin/scenario.ts', 'tools/audit/src/audit.ts']);
   });
 
   it('npm start loads everything it starts the stack with', () => {
     expect(run('libs/testing/src/bin/stack.ts', ['--dry-run'])).toMatch(/would start TraceShop \(Jaeger, Collector, all six services\)/);
+  });
+
+  it('npm run audit loads everything it checks with', () => {
+    // (tools/audit's own tests run it against real data.)
+    expect(run('tools/audit/src/audit.ts', ['--help'])).toMatch(/^usage: npm run audit/);
   });
 
   it('npm run scenario lists and switches the scenarios of a flag file', () => {

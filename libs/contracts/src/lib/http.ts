@@ -59,8 +59,11 @@ export interface Reservation {
   status: 'held' | 'committed' | 'released';
 }
 
-/** cart: GET /users/:userId/orders/:orderId (404 when missing or another user's) */
-export type OrderStatus = 'paid' | 'declined';
+/**
+ * cart: GET /users/:userId/orders/:orderId (404 when missing or another user's).
+ * `failed`: the payment could not be made and nothing was charged (not a decline by the bank).
+ */
+export type OrderStatus = 'paid' | 'declined' | 'failed';
 export interface Order {
   orderId: string;
   userId: string;
@@ -83,6 +86,28 @@ export interface ChargeResponse {
   chargeId: string;
   status: 'approved' | 'declined';
   declineCode?: string;
+}
+
+/**
+ * payment-provider: POST /charges/lookup with the charge's Idempotency-Key header: what became of
+ * that charge. `voided`: the processor never charged with this key, and from now on it refuses to
+ * (a late request with it gets 409), so "not charged" stays true.
+ */
+export interface ChargeLookup {
+  status: 'approved' | 'declined' | 'voided';
+  chargeId?: string;
+  declineCode?: string;
+}
+
+/**
+ * payment: POST /payments/:orderId/reconcile — the settled outcome of an order's payment, asking
+ * the provider (same Idempotency-Key) when payment itself does not know. `voided`: nothing was
+ * or will be charged for this order. `unknown`: the provider could not be asked; try later.
+ */
+export interface PaymentOutcome {
+  orderId: string;
+  status: 'approved' | 'declined' | 'voided' | 'unknown';
+  reason?: string;
 }
 
 /** The error body every service returns. */

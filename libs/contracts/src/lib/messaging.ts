@@ -11,7 +11,9 @@ export const PAYMENT_REQUESTS_QUEUE = 'payment.requests';
 
 /** Order events: a topic exchange; each consumer has its own queue bound to `order.*`. */
 export const ORDERS_EXCHANGE = 'orders';
+/** Paid: cart records the order and clears the cart, inventory commits the stock. */
 export const ORDER_CONFIRMED = 'order.confirmed';
+/** Not paid (status `declined` or `failed`): cart records the order, inventory releases the stock. */
 export const ORDER_DECLINED = 'order.declined';
 export const CART_ORDER_EVENTS_QUEUE = 'cart.order-events';
 export const INVENTORY_ORDER_EVENTS_QUEUE = 'inventory.order-events';
@@ -25,17 +27,23 @@ export interface PaymentRequest {
   card: { cardNumber: string; expMonth: number; expYear: number; cvc: string };
 }
 
+/**
+ * `error`: the provider's answer is unknown (a timeout may still have charged): not final, the
+ * gateway reconciles it. `voided`: the order's payment was reconciled as never charged before this
+ * request was processed, so it charged nothing.
+ */
 export interface PaymentReply {
   orderId: string;
   paymentId: string;
-  status: 'approved' | 'declined' | 'error';
+  status: 'approved' | 'declined' | 'error' | 'voided';
   reason?: string;
 }
 
 export interface OrderEvent {
   orderId: string;
   userId: string;
-  reservationId: string;
+  /** Absent when the checkout failed before its stock was held. */
+  reservationId?: string;
   status: OrderStatus;
   items: CartItem[];
   totalCents: number;

@@ -1,4 +1,5 @@
 import { BadRequestException, ConflictException, PayloadTooLargeException } from '@nestjs/common';
+import { BrokerUnavailableError } from '@traceshop/messaging';
 import { toErrorBody } from './http-error.filter';
 
 describe('toErrorBody', () => {
@@ -14,6 +15,14 @@ describe('toErrorBody', () => {
       message: ['quantity must not be less than 1'],
     });
     expect(toErrorBody(new PayloadTooLargeException()).statusCode).toBe(413);
+  });
+
+  it('answers 503 while RabbitMQ is unavailable (nothing was sent: the client may try again)', () => {
+    expect(toErrorBody(new BrokerUnavailableError())).toEqual({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'RabbitMQ is unavailable',
+    });
   });
 
   it('treats body-parser errors as client errors', () => {

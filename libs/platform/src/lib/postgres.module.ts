@@ -51,6 +51,8 @@ class PoolCloser implements OnApplicationShutdown {
 /**
  * Provides PG_POOL on the service's own schema (DATABASE_URL, search_path = schema), after its
  * migrations have run. Services share a database server but never each other's tables.
+ * The pool outlives a Postgres restart: a query during the outage fails, and the next one after
+ * it opens a fresh connection.
  */
 @Module({})
 export class PostgresModule {
@@ -63,11 +65,21 @@ export class PostgresModule {
           provide: PG_POOL,
           inject: [ConfigService],
           useFactory: async (config: ConfigService) => {
+            const logger = new Logger('postgres');
             const pool = new Pool({
               connectionString: config.getOrThrow<string>('DATABASE_URL'),
               options: `-c search_path=${options.schema}`,
               max: config.get<number>('PG_POOL_SIZE') ?? 10,
+              // Names the service's connections in pg_stat_activity.
+              application_name: options.schema,
             });
+            // A client whose server connection ends (a Postgres restart, pg_terminate_backend) emits
+            // 'error', idle in the pool or checked out between two queries (a transaction waiting on
+            // other work), and an idle one's error is emitted on the pool again. Without listeners
+            // either would crash the process. The pool drops such a client (an idle one at once, a
+            // checked-out one when it is released) and opens a fresh one for the next query.
+            pool.on('connect', (client) => client.on('error', (e) => logger.warn(`Postgres connection lost: ${e.message}`)));
+            pool.on('error', () => undefined); // logged by the client's own listener above
             await migrate(pool, options);
             return pool;
           },

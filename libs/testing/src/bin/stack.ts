@@ -5,7 +5,8 @@
  *
  *   npx tsx --tsconfig tsconfig.base.json libs/testing/src/bin/stack.ts [--dry-run]
  *
- * Every process's output is printed with a [service] prefix; Ctrl-C stops it all in order.
+ * Every process's output is printed with a [service] prefix; Ctrl-C stops it all in order. A
+ * process that dies is restarted with a backoff, as compose would (a `[stack] ... restarting` line).
  * TRACESHOP_APPS=auth,gateway starts only those services (plus the Collector and Jaeger).
  * --dry-run loads everything, says what it would start and exits (a deployment check runs it).
  */
@@ -44,7 +45,7 @@ TraceShop is up.
   OTLP/HTTP in        ${stack.collectorOtlpHttpUrl}/v1/traces
   demo user           demo@traceshop.local / traceshop-demo
   logs                ${stack.logDir}
-Ctrl-C stops everything.
+A process that dies is restarted ([stack] lines). Ctrl-C stops everything.
 `);
 }
 

@@ -2,7 +2,10 @@
 // otel/collector.yaml and otel/jaeger.yaml, take one OTLP span carrying secrets; Jaeger must show
 // the span without them. Needs the binaries from `bash tools/build-tools.sh`.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { getTrace, roots, serviceOf, tag } from './jaeger';
+import { waitFor } from './poll';
 import { portOpen } from './processes';
 import { Stack, startStack, stackPorts } from './stack';
 
@@ -77,6 +80,27 @@ describe('collector -> jaeger pipeline', () => {
 
     const json = JSON.stringify(trace);
     for (const secret of [CARD, SPACED_CARD, BEARER]) expect(json).not.toContain(secret);
+  });
+
+  it('brings a Collector killed with SIGKILL back by itself, and spans flow again', async () => {
+    const before = stack.pid('otelcol');
+    const restarted = stack.nextRestart('otelcol');
+    stack.signal('otelcol', 'SIGKILL');
+    expect(await restarted).not.toBe(before);
+    expect(stack.restarts('otelcol')).toBe(1);
+    expect(readFileSync(join(stack.logDir, 'otelcol.log'), 'utf8')).toContain('[stack] otelcol exited (signal SIGKILL); restarting in 1 s (restart 1)\n');
+
+    const traceId = randomBytes(16).toString('hex');
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const span = { traceId, spanId: randomBytes(8).toString('hex'), name: 'after the restart', kind: 1, startTimeUnixNano: String(now - 1_000_000n), endTimeUnixNano: String(now) };
+    const body = JSON.stringify({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 'pipeline.spec' }, spans: [span] }] }] });
+    // Refused until the new Collector listens.
+    await waitFor(
+      () => fetch(`${stack.collectorOtlpHttpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.status),
+      (status) => status === 200,
+      { timeoutMs: 30_000, what: 'the restarted Collector to take a span' },
+    );
+    expect((await getTrace(stack.jaegerUrl, traceId)).spans).toHaveLength(1);
   });
 
   it('closes every port when stopped', async () => {

@@ -2,12 +2,15 @@ import { SERVICES, ServiceName } from '@traceshop/contracts';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { LogMode, ManagedProcess, assertPortFree } from './processes';
+import { FaultSignal, LogMode, ManagedProcess, ProcessHandle, RestartPolicy, assertPortFree } from './processes';
 import { createDatabase, createVhost, databaseUrl, deleteRedisKeys, deleteVhost, dropDatabase } from './resources';
 import { locateTools, repoRoot } from './tools';
 
 /** The six services, in the order of their port offsets. */
 export const ALL_APPS = Object.keys(SERVICES) as ServiceName[];
+
+/** What a stack runs: the services, the Collector (`otelcol`) and Jaeger. */
+export type StackProcessName = ServiceName | 'otelcol' | 'jaeger';
 
 /** Options of `startStack`. */
 export interface StackOptions {
@@ -38,6 +41,11 @@ export interface StackOptions {
   logs?: LogMode;
   /** How long each process may take to become healthy (default 60 000 ms). */
   readyTimeoutMs?: number;
+  /**
+   * How a process that exits on its own is restarted (default DEFAULT_RESTART_POLICY: 1 s,
+   * doubling to 15 s, reset after 30 s up); false: not at all.
+   */
+  restart?: Partial<RestartPolicy> | false;
 }
 
 /** A running stack. `stop()` stops it and, if it is ephemeral, deletes its data. */
@@ -59,6 +67,17 @@ export interface Stack {
   logDir: string;
   /** The flag file the services read (flagd JSON): switch scenarios by rewriting it. */
   flagsFile: string;
+  /** Each started process, supervised: current pid, restart count, the next restart, signals. */
+  processes: Partial<Record<StackProcessName, ProcessHandle>>;
+  /** The pid (and process group) of `name`'s current run. These four throw for a process this stack did not start. */
+  pid(name: StackProcessName): number;
+  /** How many times the supervisor has restarted `name`. */
+  restarts(name: StackProcessName): number;
+  /** Resolves with the pid of `name`'s next restart; rejects if the stack stops first. */
+  nextRestart(name: StackProcessName): Promise<number>;
+  /** Sends `signal` to the process group of `name` (a fault test's kill or freeze); throws if it is not running. */
+  signal(name: StackProcessName, signal: FaultSignal): void;
+  /** Stops every process for good (no restart races it) and, if ephemeral, deletes the data. */
   stop(): Promise<void>;
 }
 
@@ -106,6 +125,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const ephemeral = options.ephemeral ?? true;
   const logs = options.logs ?? 'files';
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  // Every process is supervised, the Collector and Jaeger too, as compose restarts them
+  // (`unless-stopped`): without a Collector every service's spans go nowhere, and a Jaeger that
+  // lost its in-memory traces in a crash is still better than one that takes no new ones.
+  const restart = options.restart ?? {};
   const ports = stackPorts(options.portBase);
   const sampling = options.sampling ?? (process.env.TRACESHOP_SAMPLING === 'tail' ? 'tail' : 'keep-all');
 
@@ -148,7 +171,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   const start = (name: string, command: string, args: string[], env: Record<string, string>) => {
-    const proc = ManagedProcess.start({ name, command, args, cwd: root, env: { ...baseEnv(), ...env }, logFile: join(logDir, `${name}.log`), logs });
+    const proc = ManagedProcess.start({ name, command, args, cwd: root, env: { ...baseEnv(), ...env }, logFile: join(logDir, `${name}.log`), logs, restart });
     started.push(proc);
     return proc;
   };
@@ -204,6 +227,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         AUTH_URL: urls.auth,
         CART_URL: urls.cart,
         INVENTORY_URL: urls.inventory,
+        PAYMENT_URL: urls.payment,
         PAYMENT_PROVIDER_URL: urls['payment-provider'],
         FLAGS_FILE: flagsFile,
         LOG_LEVEL: 'info',
@@ -213,6 +237,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     );
     await Promise.all(appProcs.map((p, i) => p.waitHealthy(`${urls[apps[i]]}/health/ready`, readyTimeoutMs)));
 
+    const processes = Object.fromEntries(started.map((p) => [p.name, p])) as Partial<Record<StackProcessName, ProcessHandle>>;
+    const handle = (name: StackProcessName): ProcessHandle => {
+      const proc = processes[name];
+      if (!proc) throw new Error(`${name} is not part of stack ${runId}`);
+      return proc;
+    };
     let stopping: Promise<void> | undefined;
     return {
       runId,
@@ -226,6 +256,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       redisKeyPrefix,
       logDir,
       flagsFile,
+      processes,
+      pid: (name) => handle(name).pid,
+      restarts: (name) => handle(name).restarts,
+      nextRestart: (name) => handle(name).nextRestart(),
+      signal: (name, signal) => handle(name).signal(signal),
       stop: () => (stopping ??= cleanUp()),
     };
   } catch (e) {
