@@ -4,6 +4,7 @@
 #   npm test    builds what is missing and runs every test, ending with "N passed, N failed"
 #   npm run scenario -- list|on|off   switches the fault scenarios (flags/traceshop.flagd.json)
 #   npm run audit [-- --json]   checks the invariants across the services' data (tools/audit)
+#   npm run reliability         runs the fault suite alone and writes docs/reliability.md
 # Both bring their own Node 24 (tools/node.sh), npm dependencies, and the pinned Collector and
 # Jaeger (tools/build-tools.sh, cached in ~/.cache/traceshop, built once).
 set -euo pipefail
@@ -56,8 +57,16 @@ case ${1:-} in
     shift
     exec $TSX tools/audit/src/audit.ts "$@"
     ;;
+  reliability)
+    setup
+    rm -rf dist/test-results
+    status=0
+    TRACESHOP_RELIABILITY_REPORT="$PWD/docs/reliability.md" npx nx run system-tests:faults --output-style=static || status=1
+    bash tools/infra.sh ensure || status=1
+    node tools/test-summary.js "$status"
+    ;;
   *)
-    echo "usage: $0 start|test|scenario|audit" >&2
+    echo "usage: $0 start|test|scenario|audit|reliability" >&2
     exit 2
     ;;
 esac

@@ -5,6 +5,8 @@ import { dirname } from 'node:path';
 /** One fault of the suite, as the report shows it. */
 export interface FaultRow {
   fault: string;
+  /** Seconds from the dependency being back (or the killed service restarted) until every service answered ready. */
+  readySeconds?: number;
   /** The answers checkout requests got from the fault until checkouts succeeded again. */
   seen: Record<string, number>;
   /** Seconds from the dependency being back (or the killed service restarted) to the first paid checkout started after. */
@@ -30,16 +32,19 @@ export function writeReport(path: string, rows: FaultRow[], totals: { checkouts:
     'natively, loopback only. Four shoppers check out without pause the whole time, retrying with the same',
     'Idempotency-Key as a client library would; each fault is injected in turn, then undone.',
     '',
-    '| fault | what the shoppers saw (answers, fault → recovery) | checkouts succeed again after | audit clean after | violations |',
-    '| --- | --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.fault} | ${seen(r.seen)} | ${seconds(r.recoverySeconds)} | ${seconds(r.auditCleanSeconds)} | ${r.violations} |`),
+    '| fault | what the shoppers saw (answers, fault → recovery) | every service ready after | checkouts succeed again after | audit clean after | violations |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.fault} | ${seen(r.seen)} | ${seconds(r.readySeconds)} | ${seconds(r.recoverySeconds)} | ${seconds(r.auditCleanSeconds)} | ${r.violations} |`),
     '',
     `In all: ${totals.checkouts} checkouts, ${totals.paid} paid; the final \`npm run audit\` (no grace) found ${totals.finalViolations} violations.`,
     '',
-    '"Succeed again after": from the moment the dependency answered again (or the killed service was',
-    'restarted by the supervisor and ready) to the first paid checkout that started after it. 202 is',
-    '"the payment outcome is not known yet" (reconciled later, never guessed); 503 "RabbitMQ is',
-    'unavailable, nothing happened"; `no answer` a refused connection while the gateway was down.',
+    'Times count from the moment the dependency answered again, or the supervisor had restarted the',
+    'killed service (1 s after its death): until every service answered `/health/ready`; until the first',
+    'paid checkout that started after that moment had its answer; until `npm run audit` (15 s grace for',
+    'what is still in flight) found nothing. An outage is held 5 s (the provider 8 s). 202 is "the',
+    'payment outcome is not known yet" (reconciled later, never guessed); 502 "nothing was charged"',
+    '(reconciled: the provider never charged); 503 "RabbitMQ (or a database) is unavailable, nothing',
+    'happened"; `no answer` a refused connection while the gateway was down.',
     '',
   ];
   mkdirSync(dirname(path), { recursive: true });

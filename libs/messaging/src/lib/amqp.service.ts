@@ -26,9 +26,9 @@ const OUTAGE_DELAY_MS = 1_000;
 const OUTAGE_DELAY_CAP_MS = 10_000;
 
 // Reconnecting: full-jitter backoff (a random wait up to 200 ms, doubling per attempt, capped at
-// 10 s), so services that lost the broker together do not all come back at the same instant.
+// 5 s), so services that lost the broker together do not all come back at the same instant.
 const BACKOFF_BASE_MS = 200;
-const BACKOFF_CAP_MS = 10_000;
+const BACKOFF_CAP_MS = 5_000;
 /** One connection attempt gives up after this long (a host that drops packets never refuses). */
 const CONNECT_TIMEOUT_MS = 10_000;
 

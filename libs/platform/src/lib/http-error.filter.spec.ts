@@ -25,6 +25,12 @@ describe('toErrorBody', () => {
     });
   });
 
+  it('answers 503 while a database is restarting, without its details', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    expect(toErrorBody(refused)).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'a database is unavailable; try again shortly' });
+    expect(toErrorBody(new Error('something else broke')).statusCode).toBe(500);
+  });
+
   it('treats body-parser errors as client errors', () => {
     const tooLarge = Object.assign(new Error('request entity too large'), { status: 413, type: 'entity.too.large' });
     expect(toErrorBody(tooLarge)).toEqual({ statusCode: 413, error: 'Payload Too Large', message: 'request entity too large' });

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ErrorBody } from '@traceshop/contracts';
+import { isTransient } from '@traceshop/messaging';
 import type { Response } from 'express';
 
 /**
@@ -38,6 +39,8 @@ export function toErrorBody(exception: unknown): ErrorBody {
     const message = status === 400 ? 'malformed request body' : String((exception as Error).message);
     return { statusCode: status, error: reason(status), message };
   }
+  // Postgres or Redis restarting, a connection cut: not a bug, and over soon. Said so, without details.
+  if (isTransient(exception)) return { statusCode: 503, error: reason(503), message: 'a database is unavailable; try again shortly' };
   return { statusCode: 500, error: reason(500), message: 'internal error' };
 }
 
