@@ -8,7 +8,7 @@ import { CartService } from './cart.service';
 import { CartStore } from './cart.store';
 import { configSchema } from './config';
 import { HttpInventoryClient, INVENTORY_CLIENT } from './inventory.client';
-import { OrderEventsConsumer } from './order-events.consumer';
+import { OrderEventsController } from './order-events.controller';
 import { OrdersRepository } from './orders.repository';
 import { OrdersService } from './orders.service';
 
@@ -23,13 +23,13 @@ import { OrdersService } from './orders.service';
     FlagsModule,
     HealthModule,
   ],
-  controllers: [CartController],
+  // HTTP and RabbitMQ (order events) alike.
+  controllers: [CartController, OrderEventsController],
   providers: [
     CartService,
     CartStore,
     OrdersService,
     OrdersRepository,
-    OrderEventsConsumer,
     { provide: INVENTORY_CLIENT, useClass: HttpInventoryClient },
   ],
 })

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { OrderEventsConsumer } from './order-events.consumer';
+import { OrderEventsController } from './order-events.controller';
 
 /**
  * A stand-in for the inventory service's HTTP contract (GET /products/:sku), so the cart can be
@@ -164,7 +164,7 @@ describe('cart API', () => {
 
     // A redelivery after the user started a new cart neither duplicates the order nor empties the cart.
     await put(userId, 'SKU-MUG-001', { quantity: 1 });
-    await app.get(OrderEventsConsumer).handle(event, ORDER_CONFIRMED);
+    await app.get(OrderEventsController).handle(event, ORDER_CONFIRMED);
     expect((await cartOf(userId)).items).toHaveLength(1);
     expect((await api.get(`/users/${userId}/orders/${event.orderId}`)).body).toEqual(order.body);
   }, 15_000);
@@ -188,20 +188,20 @@ describe('cart API', () => {
     const userId = randomUUID();
     await put(userId, 'SKU-TEE-001', { quantity: 1 });
     const event = orderEvent(userId, 'failed');
-    await app.get(OrderEventsConsumer).handle(event, ORDER_DECLINED);
+    await app.get(OrderEventsController).handle(event, ORDER_DECLINED);
     expect((await api.get(`/users/${userId}/orders/${event.orderId}`)).body).toMatchObject({ orderId: event.orderId, status: 'failed' });
     expect((await cartOf(userId)).items).toHaveLength(1);
 
     // An order.declined that says "paid" contradicts itself: refused (retried, then dead-lettered), not recorded.
     const contradiction = orderEvent(userId, 'paid');
-    await expect(app.get(OrderEventsConsumer).handle(contradiction, ORDER_DECLINED)).rejects.toThrow('cannot record an order as paid');
+    await expect(app.get(OrderEventsController).handle(contradiction, ORDER_DECLINED)).rejects.toThrow('cannot record an order as paid');
     expect((await api.get(`/users/${userId}/orders/${contradiction.orderId}`)).status).toBe(404);
   });
 
   it("answers 404 for another user's order, as for a missing one", async () => {
     const owner = randomUUID();
     const event = orderEvent(owner, 'paid');
-    await app.get(OrderEventsConsumer).handle(event, ORDER_CONFIRMED);
+    await app.get(OrderEventsController).handle(event, ORDER_CONFIRMED);
     expect((await api.get(`/users/${owner}/orders/${event.orderId}`)).status).toBe(200);
 
     const someoneElse = await api.get(`/users/${randomUUID()}/orders/${event.orderId}`);

@@ -3,6 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { MessagingModule } from '@traceshop/messaging';
 import { HealthModule, LoggingModule, PostgresModule, validateWith } from '@traceshop/platform';
 import { join } from 'node:path';
+import { AMQP_CLIENTS } from './amqp.clients';
 import { AuthClient } from './auth.client';
 import { AuthGuard } from './auth.guard';
 import { CartClient } from './cart.client';
@@ -29,6 +30,7 @@ import { TraceHeadersMiddleware } from './trace-headers.middleware';
   ],
   controllers: [ShopController, CheckoutController],
   providers: [
+    ...AMQP_CLIENTS,
     AuthClient,
     CartClient,
     InventoryClient,

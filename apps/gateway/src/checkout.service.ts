@@ -1,4 +1,4 @@
-import { BadGatewayException, BadRequestException, ConflictException, HttpException, HttpStatus, Injectable } from '@nestjs/common';
+import { BadGatewayException, BadRequestException, ConflictException, HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import {
@@ -12,8 +12,11 @@ import {
   PaymentReply,
   PaymentRequest,
 } from '@traceshop/contracts';
+import type { ClientProxy } from '@nestjs/microservices';
 import { AmqpService, BrokerUnavailableError } from '@traceshop/messaging';
 import { createHash, randomUUID } from 'node:crypto';
+import { lastValueFrom } from 'rxjs';
+import { PAYMENTS_CLIENT } from './amqp.clients';
 import type { User } from './auth.guard';
 import { CartClient } from './cart.client';
 import { CheckoutState, isOpen } from './checkout-state';
@@ -44,7 +47,6 @@ const IN_PROGRESS = 'a request with this Idempotency-Key is in progress';
  */
 @Injectable()
 export class CheckoutService {
-  private readonly paymentTimeoutMs: number;
   /** How long a request may own its checkout: the reservation, the payment, and a margin. */
   private readonly leaseMs: number;
 
@@ -53,12 +55,12 @@ export class CheckoutService {
     private readonly inventory: InventoryClient,
     private readonly payment: PaymentClient,
     private readonly amqp: AmqpService,
+    @Inject(PAYMENTS_CLIENT) private readonly payments: ClientProxy,
     private readonly checkouts: CheckoutsRepository,
     private readonly outbox: OutboxRelay,
     config: ConfigService,
   ) {
-    this.paymentTimeoutMs = config.getOrThrow<number>('PAYMENT_TIMEOUT_MS');
-    this.leaseMs = config.getOrThrow<number>('UPSTREAM_TIMEOUT_MS') * 2 + this.paymentTimeoutMs + 5_000;
+    this.leaseMs = config.getOrThrow<number>('UPSTREAM_TIMEOUT_MS') * 2 + config.getOrThrow<number>('PAYMENT_TIMEOUT_MS') + 5_000;
   }
 
   async checkout(user: User, card: CardDto, idempotencyKey?: string): Promise<CheckoutResult> {
@@ -147,7 +149,7 @@ export class CheckoutService {
     const request: PaymentRequest = { orderId: pending.orderId, userId: pending.userId, amountCents: pending.totalCents, currency: 'EUR', card };
     let reply: PaymentReply;
     try {
-      reply = await this.amqp.request<PaymentReply>(PAYMENT_REQUESTS_QUEUE, request, this.paymentTimeoutMs);
+      reply = await lastValueFrom(this.payments.send<PaymentReply>(PAYMENT_REQUESTS_QUEUE, request));
     } catch (e) {
       if (e instanceof BrokerUnavailableError) {
         // Never sent, so never charged: the stock goes back (its event waits in the outbox).

@@ -1,9 +1,12 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { ClientProxy } from '@nestjs/microservices';
 import { ConfigService } from '@nestjs/config';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AmqpService } from '@traceshop/messaging';
+import { AmqpRecord, AmqpService } from '@traceshop/messaging';
 import { inTransaction, PG_POOL } from '@traceshop/platform';
 import type { Pool } from 'pg';
+import { lastValueFrom } from 'rxjs';
+import { ORDER_EVENTS_CLIENT } from './amqp.clients';
 
 const tracer = trace.getTracer('gateway');
 
@@ -37,6 +40,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
     private readonly amqp: AmqpService,
+    @Inject(ORDER_EVENTS_CLIENT) private readonly events: ClientProxy,
     config: ConfigService,
   ) {
     this.intervalMs = config.getOrThrow<number>('OUTBOX_INTERVAL_MS');
@@ -99,7 +103,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     };
     return tracer.startActiveSpan('outbox.relay', { kind: SpanKind.INTERNAL, attributes }, parent, async (span) => {
       try {
-        await this.amqp.publish(row.exchange, row.routingKey, row.payload, row.messageId);
+        const record = new AmqpRecord(row.payload, { messageId: row.messageId, exchange: row.exchange });
+        await lastValueFrom(this.events.emit(row.routingKey, record), { defaultValue: undefined });
       } catch (e) {
         span.recordException(e as Error);
         span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });

@@ -7,7 +7,7 @@ import { configSchema } from './config';
 import { InventoryController } from './inventory.controller';
 import { InventoryRepository } from './inventory.repository';
 import { InventoryService } from './inventory.service';
-import { OrderEventsConsumer } from './order-events.consumer';
+import { OrderEventsController } from './order-events.controller';
 import { HttpPaymentClient, PAYMENT_CLIENT } from './payment.client';
 import { ProductsCache } from './products.cache';
 import { ReservationSweeper } from './reservation-sweeper';
@@ -24,12 +24,12 @@ import { ReservationSweeper } from './reservation-sweeper';
     FlagsModule,
     HealthModule,
   ],
-  controllers: [InventoryController],
+  // HTTP and RabbitMQ (order events) alike.
+  controllers: [InventoryController, OrderEventsController],
   providers: [
     InventoryService,
     InventoryRepository,
     ProductsCache,
-    OrderEventsConsumer,
     ReservationSweeper,
     { provide: PAYMENT_CLIENT, useClass: HttpPaymentClient },
   ],

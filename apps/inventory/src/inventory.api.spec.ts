@@ -27,7 +27,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import { OrderEventsConsumer } from './order-events.consumer';
+import { OrderEventsController } from './order-events.controller';
 
 /**
  * Just enough OpenTelemetry for this test to see the spans inventory starts (apps never load the
@@ -325,7 +325,7 @@ describe('inventory API', () => {
     expect(await stockOf('SKU-STICKERS-001')).toEqual({ onHand: 9997, reserved: 0 });
 
     // A redelivery, or the opposite event arriving late, changes nothing.
-    const consumer = app.get(OrderEventsConsumer);
+    const consumer = app.get(OrderEventsController);
     await consumer.handle(event(paid, items), ORDER_CONFIRMED);
     await consumer.handle(event(paid, items), ORDER_DECLINED);
     await consumer.handle(event(declined, items), ORDER_CONFIRMED);
@@ -359,7 +359,7 @@ describe('inventory API', () => {
     const orderId = randomUUID();
     const items = [{ sku: 'SKU-CAP-001', quantity: 2 }];
     const first = await api.post('/reservations', { orderId, items });
-    await app.get(OrderEventsConsumer).handle({ ...event(orderId, items), status: 'declined' }, ORDER_DECLINED);
+    await app.get(OrderEventsController).handle({ ...event(orderId, items), status: 'declined' }, ORDER_DECLINED);
     const again = await api.post('/reservations', { orderId, items });
     expect(again.status).toBe(200);
     expect(again.body).toEqual({ ...first.body, status: 'released' });
@@ -424,7 +424,7 @@ describe('inventory API', () => {
   it('logs order.confirmed for a reservation that is not held as an error, without dead-lettering it', async () => {
     const [releasedOrder, committedOrder] = [randomUUID(), randomUUID()];
     const items = [{ sku: 'SKU-BOTTLE-001', quantity: 1 }];
-    const consumer = app.get(OrderEventsConsumer);
+    const consumer = app.get(OrderEventsController);
     for (const orderId of [releasedOrder, committedOrder]) expect((await api.post('/reservations', { orderId, items })).status).toBe(201);
     await consumer.handle({ ...event(releasedOrder, items), status: 'declined' }, ORDER_DECLINED);
     await consumer.handle(event(committedOrder, items), ORDER_CONFIRMED);

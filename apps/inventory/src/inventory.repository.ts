@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SCENARIOS, type Product, type Reservation } from '@traceshop/contracts';
-import { Flags, PG_POOL } from '@traceshop/platform';
-import type { Pool, PoolClient } from 'pg';
+import { Flags, inTransaction, PG_POOL } from '@traceshop/platform';
+import type { Pool } from 'pg';
 
 /** What an attempt to reserve came to; the service turns the failures into 404 / 409. */
 export type ReserveOutcome =
@@ -62,7 +62,7 @@ export class InventoryRepository {
    */
   async reserve(orderId: string, quantities: Map<string, number>, traceContext: Record<string, string>): Promise<ReserveOutcome> {
     const hotRow = await this.flags.isOn(SCENARIOS.lockContention);
-    return this.transaction(async (client) => {
+    return inTransaction(this.pool, async (client) => {
       // Scenario lock-contention: every reservation first takes the next number from one shared
       // counter row and keeps its lock until COMMIT, so concurrent checkouts run one at a time.
       // In the trace, each `inventory.reserve` starts with a `SELECT … FROM counters … FOR UPDATE`
@@ -121,7 +121,7 @@ export class InventoryRepository {
    * reservation for the order, e.g. on a redelivered event: then nothing changes.
    */
   settle(orderId: string, status: 'committed' | 'released'): Promise<boolean> {
-    return this.transaction(async (client) => {
+    return inTransaction(this.pool, async (client) => {
       // The status guard makes this idempotent; the row lock makes a concurrent duplicate wait
       // and then find nothing left to do.
       const { rows } = await client.query<{ id: string }>(
@@ -170,21 +170,5 @@ export class InventoryRepository {
       [ttlSeconds, limit],
     );
     return rows;
-  }
-
-  /** Runs `work` in one transaction: commits when `commit(result)` says so, rolls back otherwise or on error. */
-  private async transaction<T>(work: (client: PoolClient) => Promise<T>, commit: (result: T) => boolean = () => true): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query(commit(result) ? 'COMMIT' : 'ROLLBACK');
-      return result;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
   }
 }

@@ -5,7 +5,7 @@ import { FlagsModule, HealthModule, LoggingModule, PostgresModule, validateWith 
 import { join } from 'node:path';
 import { configSchema } from './config';
 import { FraudHistoryRepository } from './fraud-history.repository';
-import { PaymentConsumer } from './payment.consumer';
+import { PaymentRequestsController } from './payment-requests.controller';
 import { PaymentService } from './payment.service';
 import { PaymentsController } from './payments.controller';
 import { PaymentsRepository } from './payments.repository';
@@ -21,7 +21,8 @@ import { PROVIDER_CLIENT, ProviderClient } from './provider.client';
     FlagsModule,
     HealthModule,
   ],
-  controllers: [PaymentsController],
-  providers: [PaymentService, PaymentsRepository, FraudHistoryRepository, PaymentConsumer, { provide: PROVIDER_CLIENT, useClass: ProviderClient }],
+  // HTTP (the payments view, reconciliation) and RabbitMQ (payment requests) alike.
+  controllers: [PaymentsController, PaymentRequestsController],
+  providers: [PaymentService, PaymentsRepository, FraudHistoryRepository, { provide: PROVIDER_CLIENT, useClass: ProviderClient }],
 })
 export class AppModule {}

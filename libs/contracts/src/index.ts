@@ -3,3 +3,4 @@ export * from './lib/http';
 export * from './lib/messaging';
 export * from './lib/scenarios';
 export * from './lib/card.dto';
+export * from './lib/messages.dto';

@@ -3,7 +3,10 @@ import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
+import type { MicroserviceOptions } from '@nestjs/microservices';
+import { AmqpService, AmqpTransport } from '@traceshop/messaging';
 import { HttpErrorFilter } from './http-error.filter';
+import { MessageErrorFilter } from './message-error.filter';
 
 /** Options of `createApp`. */
 export interface AppOptions {
@@ -11,9 +14,15 @@ export interface AppOptions {
   bodyLimit?: string;
 }
 
+/** One validation for HTTP bodies and message payloads: unknown fields are rejected. */
+const validation = () => new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true });
+
 /**
  * Builds a service the same way everywhere: pino logs, strict validation (unknown fields are
  * rejected), JSON errors, a small body limit, and shutdown hooks that close pools and consumers.
+ * A service with RabbitMQ (MessagingModule) is a hybrid app: its `@MessagePattern` /
+ * `@EventPattern` handlers run on the AmqpTransport, with the same validation of `@Payload()`,
+ * and start consuming once everything is initialised (migrations run, connection open).
  */
 export async function createApp(module: Type<unknown>, options: AppOptions = {}): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(module, { bufferLogs: true, bodyParser: false });
@@ -24,9 +33,17 @@ export async function createApp(module: Type<unknown>, options: AppOptions = {})
   app.use((err: unknown, _req: unknown, _res: unknown, next: (e?: unknown) => void) =>
     next(err instanceof SyntaxError && (err as { type?: string }).type === 'entity.parse.failed' ? new BadRequestException('malformed request body') : err),
   );
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.useGlobalPipes(validation());
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();
+  const amqp = messagingOf(app);
+  if (amqp) {
+    const messages = app.connectMicroservice<MicroserviceOptions>({ strategy: new AmqpTransport(amqp) });
+    messages.useGlobalPipes(validation());
+    messages.useGlobalFilters(new MessageErrorFilter());
+    await app.init();
+    await app.startAllMicroservices();
+  }
   return app;
 }
 
@@ -35,4 +52,13 @@ export async function bootstrap(module: Type<unknown>, options?: AppOptions): Pr
   const app = await createApp(module, options);
   await app.listen(app.get(ConfigService).getOrThrow<number>('PORT'));
   return app;
+}
+
+/** The app's AmqpService, if it imports MessagingModule. */
+function messagingOf(app: NestExpressApplication): AmqpService | undefined {
+  try {
+    return app.get(AmqpService, { strict: false });
+  } catch {
+    return undefined;
+  }
 }

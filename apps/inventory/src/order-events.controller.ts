@@ -1,7 +1,8 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Controller, Logger } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import { INVENTORY_ORDER_EVENTS_QUEUE, ORDER_CONFIRMED, ORDER_DECLINED, type OrderEvent } from '@traceshop/contracts';
-import { AmqpService } from '@traceshop/messaging';
+import { INVENTORY_ORDER_EVENTS_QUEUE, ORDER_CONFIRMED, ORDER_DECLINED, OrderEventDto, type OrderEvent } from '@traceshop/contracts';
+import { AmqpContext } from '@traceshop/messaging';
 import { InventoryService } from './inventory.service';
 
 /** What each order event does to the order's reservation. */
@@ -14,17 +15,16 @@ const SETTLEMENTS: Record<string, 'committed' | 'released'> = {
  * Settles reservations when the gateway publishes the outcome of a checkout. Each message is
  * processed inside the amqplib instrumentation's "process" span, a child of the publisher's.
  */
-@Injectable()
-export class OrderEventsConsumer implements OnApplicationBootstrap {
-  private readonly logger = new Logger(OrderEventsConsumer.name);
+@Controller()
+export class OrderEventsController {
+  private readonly logger = new Logger(OrderEventsController.name);
 
-  constructor(
-    private readonly amqp: AmqpService,
-    private readonly inventory: InventoryService,
-  ) {}
+  constructor(private readonly inventory: InventoryService) {}
 
-  onApplicationBootstrap(): Promise<void> {
-    return this.amqp.consume<OrderEvent>(INVENTORY_ORDER_EVENTS_QUEUE, (event, msg) => this.handle(event, msg.fields.routingKey));
+  /** Each event of INVENTORY_ORDER_EVENTS_QUEUE (the AmqpTransport of libs/messaging), validated like an HTTP body. */
+  @EventPattern(INVENTORY_ORDER_EVENTS_QUEUE)
+  onEvent(@Payload() event: OrderEventDto, @Ctx() ctx: AmqpContext): Promise<void> {
+    return this.handle(event, ctx.getRoutingKey());
   }
 
   async handle(event: OrderEvent, routingKey: string): Promise<void> {

@@ -1,7 +1,8 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Controller, Logger } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { trace } from '@opentelemetry/api';
-import { CART_ORDER_EVENTS_QUEUE, ORDER_CONFIRMED, ORDER_DECLINED, SCENARIOS, type OrderEvent, type OrderStatus } from '@traceshop/contracts';
-import { AmqpService } from '@traceshop/messaging';
+import { CART_ORDER_EVENTS_QUEUE, ORDER_CONFIRMED, ORDER_DECLINED, SCENARIOS, OrderEventDto, type OrderEvent, type OrderStatus } from '@traceshop/contracts';
+import { AmqpContext } from '@traceshop/messaging';
 import { Flags } from '@traceshop/platform';
 import { OrdersService } from './orders.service';
 
@@ -15,26 +16,26 @@ const STATUSES: Record<string, OrderStatus[]> = {
  * Writes the order when the gateway publishes the outcome of a checkout. Each message is
  * processed inside the amqplib instrumentation's "process" span, a child of the publisher's.
  */
-@Injectable()
-export class OrderEventsConsumer implements OnApplicationBootstrap {
-  private readonly logger = new Logger(OrderEventsConsumer.name);
+@Controller()
+export class OrderEventsController {
+  private readonly logger = new Logger(OrderEventsController.name);
 
   constructor(
-    private readonly amqp: AmqpService,
     private readonly orders: OrdersService,
     private readonly flags: Flags,
   ) {}
 
-  onApplicationBootstrap(): Promise<void> {
-    return this.amqp.consume<OrderEvent>(CART_ORDER_EVENTS_QUEUE, (event, msg) => this.handle(event, msg.fields.routingKey));
+  /** Each event of CART_ORDER_EVENTS_QUEUE (the AmqpTransport of libs/messaging), validated like an HTTP body. */
+  @EventPattern(CART_ORDER_EVENTS_QUEUE)
+  onEvent(@Payload() event: OrderEventDto, @Ctx() ctx: AmqpContext): Promise<void> {
+    return this.handle(event, ctx.getRoutingKey());
   }
 
   async handle(event: OrderEvent, routingKey: string): Promise<void> {
     // A thrown error is retried, then dead-lettered: an event we do not understand is kept, not lost.
     const allowed = STATUSES[routingKey];
     if (!allowed) throw new Error(`unexpected routing key ${routingKey}`);
-    // Events from before `failed` existed carry no status: the routing key's first one.
-    const status = event.status ?? allowed[0];
+    const { status } = event;
     if (!allowed.includes(status)) throw new Error(`${routingKey} cannot record an order as ${status}`);
     trace.getActiveSpan()?.setAttributes({ 'traceshop.order.id': event.orderId, 'traceshop.order.status': status });
     // Scenario poison-message: this cart cannot record confirmed orders (as if the gateway had
