@@ -1,6 +1,6 @@
 import { BadRequestException, Type, ValidationPipe } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { NestFactory } from '@nestjs/core';
+import { ModulesContainer, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import type { MicroserviceOptions } from '@nestjs/microservices';
@@ -54,11 +54,11 @@ export async function bootstrap(module: Type<unknown>, options?: AppOptions): Pr
   return app;
 }
 
-/** The app's AmqpService, if it imports MessagingModule. */
+/**
+ * The app's AmqpService, if it imports MessagingModule. Looked up first, not caught: app.get() of
+ * a provider the app does not have ends the process (Nest's abortOnError) before any catch runs.
+ */
 function messagingOf(app: NestExpressApplication): AmqpService | undefined {
-  try {
-    return app.get(AmqpService, { strict: false });
-  } catch {
-    return undefined;
-  }
+  const provided = [...app.get(ModulesContainer).values()].some((module) => module.providers.has(AmqpService));
+  return provided ? app.get(AmqpService, { strict: false }) : undefined;
 }
