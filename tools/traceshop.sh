@@ -4,6 +4,7 @@
 #   npm test    builds what is missing and runs every test, ending with "N passed, N failed"
 #   npm run scenario -- list|on|off   switches the fault scenarios (flags/traceshop.flagd.json)
 #   npm run audit [-- --json]   checks the invariants across the services' data (tools/audit)
+#   npm run trace -- <trace-id>|--last   draws a trace from Jaeger in the terminal (tools/trace)
 #   npm run reliability         runs the fault suite alone and writes docs/reliability.md
 # Both bring their own Node 24 (tools/node.sh), npm dependencies, and the pinned Collector and
 # Jaeger (tools/build-tools.sh, cached in ~/.cache/traceshop, built once).
@@ -32,7 +33,7 @@ setup() {
 case ${1:-} in
   start)
     setup
-    exec $TSX libs/testing/src/bin/stack.ts
+    exec $TSX tools/stack.ts
     ;;
   test)
     setup
@@ -51,11 +52,15 @@ case ${1:-} in
     ;;
   scenario)
     shift
-    exec $TSX libs/testing/src/bin/scenario.ts "$@"
+    exec $TSX tools/scenario.ts "$@"
     ;;
   audit)
     shift
     exec $TSX tools/audit/src/audit.ts "$@"
+    ;;
+  trace)
+    shift
+    exec $TSX tools/trace/src/trace.ts "$@"
     ;;
   reliability)
     setup
@@ -66,7 +71,7 @@ case ${1:-} in
     node tools/test-summary.js "$status"
     ;;
   *)
-    echo "usage: $0 start|test|scenario|audit|reliability" >&2
+    echo "usage: $0 start|test|scenario|audit|trace|reliability" >&2
     exit 2
     ;;
 esac

@@ -1,28 +1,26 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { Credentials, IntrospectResponse, SessionView, UserView } from '@traceshop/contracts';
-import { upstream } from './upstream';
+import { ServiceClient } from '@traceshop/platform';
 
 /** The gateway's view of the auth service. */
 @Injectable()
 export class AuthClient {
-  private readonly base: string;
-  private readonly timeoutMs: number;
+  private readonly auth: ServiceClient;
 
   constructor(config: ConfigService) {
-    this.base = config.getOrThrow<string>('AUTH_URL');
-    this.timeoutMs = config.getOrThrow<number>('UPSTREAM_TIMEOUT_MS');
+    this.auth = new ServiceClient({ service: 'auth', baseUrl: config.getOrThrow<string>('AUTH_URL'), timeoutMs: config.getOrThrow<number>('UPSTREAM_TIMEOUT_MS') });
   }
 
   register(body: Credentials) {
-    return upstream<UserView>({ service: 'auth', url: `${this.base}/users`, method: 'POST', body, timeoutMs: this.timeoutMs });
+    return this.auth.call<UserView>('/users', { method: 'POST', body });
   }
 
   login(body: Credentials) {
-    return upstream<SessionView>({ service: 'auth', url: `${this.base}/sessions`, method: 'POST', body, timeoutMs: this.timeoutMs });
+    return this.auth.call<SessionView>('/sessions', { method: 'POST', body });
   }
 
   introspect(token: string) {
-    return upstream<IntrospectResponse>({ service: 'auth', url: `${this.base}/introspect`, method: 'POST', body: { token }, timeoutMs: this.timeoutMs });
+    return this.auth.call<IntrospectResponse>('/introspect', { method: 'POST', body: { token } });
   }
 }

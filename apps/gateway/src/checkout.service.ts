@@ -222,12 +222,16 @@ export class CheckoutService {
     return now;
   }
 
-  /** Runs `work` while owning the checkout's lease, and gives the lease up afterwards, whatever happened. */
+  /**
+   * Runs `work` while owning the checkout's lease, and gives the lease up afterwards, whatever
+   * happened — unless the checkout ended paid, declined or failed: no one leases those again.
+   */
   private async owning(checkout: Checkout, work: () => Promise<Checkout>): Promise<Checkout> {
+    let now: Checkout | undefined;
     try {
-      return await work();
+      return (now = await work());
     } finally {
-      await this.checkouts.release(checkout.orderId).catch(() => undefined);
+      if (!now || now.state === 'rejected' || isOpen(now.state)) await this.checkouts.release(checkout.orderId).catch(() => undefined);
     }
   }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { PaymentOutcome } from '@traceshop/contracts';
-import { upstream } from './upstream';
+import { ServiceClient } from '@traceshop/platform';
 
 /**
  * payment's HTTP side. Charging goes over RabbitMQ (request/reply); asking what became of a
@@ -9,21 +9,14 @@ import { upstream } from './upstream';
  */
 @Injectable()
 export class PaymentClient {
-  private readonly base: string;
-  private readonly timeoutMs: number;
+  private readonly payment: ServiceClient;
 
   constructor(config: ConfigService) {
-    this.base = config.getOrThrow<string>('PAYMENT_URL');
-    this.timeoutMs = config.getOrThrow<number>('UPSTREAM_TIMEOUT_MS');
+    this.payment = new ServiceClient({ service: 'payment', baseUrl: config.getOrThrow<string>('PAYMENT_URL'), timeoutMs: config.getOrThrow<number>('UPSTREAM_TIMEOUT_MS') });
   }
 
   /** The settled outcome of the order's payment (payment asks the provider when it does not know). */
   reconcile(orderId: string) {
-    return upstream<PaymentOutcome>({
-      service: 'payment',
-      url: `${this.base}/payments/${encodeURIComponent(orderId)}/reconcile`,
-      method: 'POST',
-      timeoutMs: this.timeoutMs,
-    });
+    return this.payment.call<PaymentOutcome>(`/payments/${encodeURIComponent(orderId)}/reconcile`, { method: 'POST' });
   }
 }

@@ -1,20 +1,21 @@
-import { baseConfigSchema, flagsConfigSchema } from '@traceshop/platform';
+import { amqpConfigSchema, baseConfigSchema, flagsConfigSchema, postgresConfigSchema, redisConfigSchema } from '@traceshop/platform';
 import { z } from 'zod';
 
 /** Every setting of the inventory service: name, default, validation. */
-export const configSchema = baseConfigSchema.merge(flagsConfigSchema).extend({
-  PORT: z.coerce.number().int().default(3003),
-  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/traceshop'),
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-  REDIS_KEY_PREFIX: z.string().default(''),
-  AMQP_URL: z.string().url().default('amqp://guest:guest@127.0.0.1:5672'),
-  /** How long the product list may be served from Redis; also bounds how stale it can get. */
-  PRODUCT_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(30),
-  /** Payment, asked by the reservation sweeper what became of an expired reservation's order. */
-  PAYMENT_URL: z.string().url().default('http://127.0.0.1:3004'),
-  /** A held reservation older than this is expired: the sweeper asks payment whether to release it. */
-  RESERVATION_TTL_SECONDS: z.coerce.number().int().min(1).default(900),
-  /** How often the sweeper looks for expired reservations. */
-  RESERVATION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
-});
+export const configSchema = baseConfigSchema
+  .extend(postgresConfigSchema.shape)
+  .extend(redisConfigSchema.shape)
+  .extend(amqpConfigSchema.shape)
+  .extend(flagsConfigSchema.shape)
+  .extend({
+    PORT: z.coerce.number().int().default(3003),
+    /** How long the product list may be served from Redis; also bounds how stale it can get. */
+    PRODUCT_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(30),
+    /** Payment, asked by the reservation sweeper what became of an expired reservation's order. */
+    PAYMENT_URL: z.string().url().default('http://127.0.0.1:3004'),
+    /** A held reservation older than this is expired: the sweeper asks payment whether to release it. */
+    RESERVATION_TTL_SECONDS: z.coerce.number().int().min(1).default(900),
+    /** How often the sweeper looks for expired reservations. */
+    RESERVATION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
+  });
 export type InventoryConfig = z.infer<typeof configSchema>;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { PaymentOutcome } from '@traceshop/contracts';
+import { ServiceClient } from '@traceshop/platform';
 
 /** Injection token of inventory's view of the payment service. */
 export const PAYMENT_CLIENT = Symbol('PAYMENT_CLIENT');
@@ -23,28 +24,22 @@ const OUTCOMES: readonly string[] = ['approved', 'declined', 'voided', 'unknown'
 const TIMEOUT_MS = 2_000;
 
 /**
- * Payment's `POST /payments/:orderId/reconcile` over fetch: the undici instrumentation makes the
- * client span and injects `traceparent`, so payment's work joins the sweeper's trace.
+ * Payment's `POST /payments/:orderId/reconcile` (ServiceClient: the undici instrumentation makes
+ * the client span and injects `traceparent`, so payment's work joins the sweeper's trace). Whatever
+ * it throws (502, 504, or an answer that is no outcome) never becomes an HTTP answer: the sweeper
+ * takes any failure as "payment unreachable" and keeps the reservation.
  */
 @Injectable()
 export class HttpPaymentClient implements PaymentClient {
-  private readonly baseUrl: string;
+  private readonly payment: ServiceClient;
 
   constructor(config: ConfigService) {
-    this.baseUrl = config.getOrThrow<string>('PAYMENT_URL').replace(/\/$/, '');
+    this.payment = new ServiceClient({ service: 'payment', baseUrl: config.getOrThrow<string>('PAYMENT_URL'), timeoutMs: TIMEOUT_MS });
   }
 
   async outcomeOf(orderId: string): Promise<PaymentOutcome['status']> {
-    let res: Response;
-    let body: { status?: unknown } | undefined;
-    try {
-      // The timeout covers the whole exchange, body included.
-      res = await fetch(`${this.baseUrl}/payments/${encodeURIComponent(orderId)}/reconcile`, { method: 'POST', signal: AbortSignal.timeout(TIMEOUT_MS) });
-      body = (await res.json().catch(() => undefined)) as { status?: unknown } | undefined;
-    } catch (e) {
-      throw new Error((e as Error).name === 'TimeoutError' ? `payment did not answer within ${TIMEOUT_MS} ms` : 'payment is unreachable');
-    }
-    if (res.ok && typeof body?.status === 'string' && OUTCOMES.includes(body.status)) return body.status as PaymentOutcome['status'];
-    throw new Error(`payment answered HTTP ${res.status}${res.ok ? ' with an unknown status' : ''}`);
+    const outcome = await this.payment.call<{ status?: unknown }>(`/payments/${encodeURIComponent(orderId)}/reconcile`, { method: 'POST' });
+    if (typeof outcome?.status === 'string' && OUTCOMES.includes(outcome.status)) return outcome.status as PaymentOutcome['status'];
+    throw new Error('payment answered with an unknown status');
   }
 }

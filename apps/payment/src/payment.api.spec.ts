@@ -204,9 +204,11 @@ describe('payment service', () => {
     const slow = paymentFor('4000056655665556');
     try {
       provider.mode = 'failing';
-      expect(await amqp.request(failed)).toEqual({ orderId: failed.orderId, paymentId: expect.any(String), status: 'error', reason: 'the payment provider answered HTTP 500' });
+      expect(await amqp.request(failed)).toEqual({ orderId: failed.orderId, paymentId: expect.any(String), status: 'error', reason: 'payment-provider failed' });
       provider.mode = 'hanging';
-      expect(await amqp.request(slow)).toMatchObject({ status: 'error', reason: 'the payment provider did not answer within 500 ms' });
+      // The reasons are ServiceClient's one mapping (libs/platform): a 5xx is `failed`, a timeout `did
+      // not answer in time`. payment only reports them: the outcome stays unknown, never an HTTP answer.
+      expect(await amqp.request(slow)).toMatchObject({ status: 'error', reason: 'payment-provider did not answer in time' });
     } finally {
       provider.mode = 'normal';
     }
@@ -276,9 +278,9 @@ describe('payment service', () => {
       const before = await rowOf(request.orderId);
       const failing = await reconcile(request.orderId);
       expect(failing.status).toBe(200);
-      expect(failing.body).toEqual({ orderId: request.orderId, status: 'unknown', reason: 'the payment provider answered HTTP 500' });
+      expect(failing.body).toEqual({ orderId: request.orderId, status: 'unknown', reason: 'payment-provider failed' });
       provider.mode = 'hanging';
-      expect((await reconcile(request.orderId)).body).toEqual({ orderId: request.orderId, status: 'unknown', reason: 'the payment provider did not answer within 500 ms' });
+      expect((await reconcile(request.orderId)).body).toEqual({ orderId: request.orderId, status: 'unknown', reason: 'payment-provider did not answer in time' });
       expect(await rowOf(request.orderId)).toEqual(before);
     } finally {
       provider.mode = 'normal';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ChargeLookup, ChargeRequest, SCENARIOS } from '@traceshop/contracts';
-import { Flags } from '@traceshop/platform';
+import { Flags, ServiceClient } from '@traceshop/platform';
 
 /** Injection token of the card processor client (tests and fault scenarios can swap it). */
 export const PROVIDER_CLIENT = Symbol('PROVIDER_CLIENT');
@@ -24,17 +24,24 @@ export interface PaymentProvider {
 const STORM_ATTEMPTS = 5;
 
 /**
- * The payment provider over HTTP. Global fetch is traced by the undici instrumentation, which
- * makes the client span and injects `traceparent`, so the provider's server span joins the trace.
+ * The payment provider over HTTP (ServiceClient: the undici instrumentation makes the client span
+ * and injects `traceparent`, so the provider's server span joins the trace).
+ *
+ * What ServiceClient throws for a failure (502 `payment-provider failed`, 504 `... did not answer
+ * in time`, 502 `... is unavailable`) is never payment's own HTTP answer: PaymentService takes
+ * any throw as "the outcome is unknown" (`error` on a charge, `unknown` on a reconcile) with its
+ * message as the reason, because a charge that timed out may still have been made.
  */
 @Injectable()
 export class ProviderClient implements PaymentProvider {
-  private readonly url: string;
-  private readonly timeoutMs: number;
+  private readonly provider: ServiceClient;
 
   constructor(config: ConfigService, private readonly flags: Flags) {
-    this.url = config.getOrThrow<string>('PAYMENT_PROVIDER_URL').replace(/\/$/, '');
-    this.timeoutMs = config.getOrThrow<number>('PROVIDER_TIMEOUT_MS');
+    this.provider = new ServiceClient({
+      service: 'payment-provider',
+      baseUrl: config.getOrThrow<string>('PAYMENT_PROVIDER_URL'),
+      timeoutMs: config.getOrThrow<number>('PROVIDER_TIMEOUT_MS'),
+    });
   }
 
   async charge(request: ChargeRequest, idempotencyKey: string): Promise<ChargeLookup> {
@@ -54,45 +61,18 @@ export class ProviderClient implements PaymentProvider {
     return this.chargeOnce(request, idempotencyKey);
   }
 
-  async lookup(idempotencyKey: string): Promise<ChargeLookup> {
-    const { status, body } = await this.post('/charges/lookup', idempotencyKey);
-    if (status === 200 && body) return body as ChargeLookup;
-    throw new Error(`the payment provider answered HTTP ${status}`);
+  lookup(idempotencyKey: string): Promise<ChargeLookup> {
+    return this.provider.call<ChargeLookup>('/charges/lookup', { method: 'POST', headers: { 'idempotency-key': idempotencyKey } });
   }
 
   private async chargeOnce(request: ChargeRequest, idempotencyKey: string): Promise<ChargeLookup> {
     // The provider answers a repeated key with its first result: a retry never charges twice.
-    const { status, body } = await this.post('/charges', idempotencyKey, request);
+    const { status, body } = await this.provider.request('/charges', { method: 'POST', body: request, headers: { 'idempotency-key': idempotencyKey } });
     // 402 is the provider's "declined": an answer, not a failure.
     if ((status === 201 || status === 402) && body) return body as ChargeLookup;
     // 409: a lookup (a reconcile of this order) voided the key before this charge arrived, and
     // the provider refuses it: nothing was, or will be, charged.
     if (status === 409) return { status: 'voided' };
-    throw new Error(`the payment provider answered HTTP ${status}`);
-  }
-
-  /** One POST with the key; the timeout covers the whole exchange, body included. */
-  private async post(path: string, idempotencyKey: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-    try {
-      const res = await fetch(`${this.url}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      const text = await res.text();
-      return { status: res.status, body: parseJson(text) };
-    } catch (e) {
-      if ((e as Error).name === 'TimeoutError') throw new Error(`the payment provider did not answer within ${this.timeoutMs} ms`);
-      throw new Error('the payment provider is unreachable');
-    }
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
+    throw this.provider.failure({ status, body });
   }
 }

@@ -1,7 +1,7 @@
-import { getTrace, JaegerSpan, JaegerTrace, jsonClient, parentOf, roots, serviceOf, tag } from '@traceshop/testing';
+import { getTrace, JaegerSpan, JaegerTrace, jsonClient, parentOf, roots, serviceOf, tag, waitFor } from '@traceshop/testing';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { APPROVED_CARD, DECLINED_CARD, eventually, jaegerUrl, newCustomer } from './shop';
+import { APPROVED_CARD, DECLINED_CARD, jaegerUrl, newCustomer } from './shop';
 
 const SERVICES = ['gateway', 'auth', 'cart', 'inventory', 'payment', 'payment-provider'];
 
@@ -127,7 +127,7 @@ describe('a checkout, as one trace in Jaeger', () => {
   });
 
   it('records the order (the consumers ran) and answers it only to its owner', async () => {
-    const order = await eventually(() => customer.api.get(`/api/orders/${orderId}`), (r) => r.status === 200);
+    const order = await waitFor(() => customer.api.get(`/api/orders/${orderId}`), (r) => r.status === 200, { timeoutMs: 20_000, what: 'the order' });
     expect(order.body).toMatchObject({ orderId, status: 'paid', totalCents });
     expect((await customer.api.get('/api/cart')).body).toEqual({ items: [], totalCents: 0 });
     const stranger = await newCustomer();
@@ -151,7 +151,7 @@ describe('checkout outcomes', () => {
     const res = await api.post('/api/checkout', { payment: DECLINED_CARD });
     expect(res.status).toBe(402);
     expect(res.body).toEqual({ orderId: expect.any(String), status: 'declined' });
-    const order = await eventually(() => api.get(`/api/orders/${res.body.orderId}`), (r) => r.status === 200);
+    const order = await waitFor(() => api.get(`/api/orders/${res.body.orderId}`), (r) => r.status === 200, { timeoutMs: 20_000, what: 'the declined order' });
     expect(order.body.status).toBe('declined');
   });
 

@@ -1,4 +1,4 @@
-import { getTrace, jsonClient, JaegerSpan, JaegerTrace, parentOf, setScenarios, tag } from '@traceshop/testing';
+import { getTrace, jsonClient, JaegerSpan, JaegerTrace, parentOf, setScenarios, tag, waitFor } from '@traceshop/testing';
 import { APPROVED_CARD, gatewayUrl, jaegerUrl, newCustomer } from './shop';
 import { dbSystem, flagEvents, flagsFile, inService, isComplete, queryText } from './scenario-tools';
 
@@ -60,13 +60,8 @@ const dropProductCache = async () => checkout(await customerWith('SKU-NOTEBOOK-0
  * Repeats `attempt` until its trace shows `signature` (inventory polls the flag file every few
  * seconds). Signatures are positive evidence, such as the flag's evaluation event.
  */
-async function firstWhere<T extends { trace: JaegerTrace }>(attempt: () => Promise<T>, signature: (t: JaegerTrace) => boolean): Promise<T> {
-  const deadline = Date.now() + 40_000;
-  for (;;) {
-    const result = await attempt();
-    if (signature(result.trace)) return result;
-    if (Date.now() > deadline) throw new Error('the scenario switch never took effect');
-  }
+function firstWhere<T extends { trace: JaegerTrace }>(attempt: () => Promise<T>, signature: (t: JaegerTrace) => boolean): Promise<T> {
+  return waitFor(attempt, (result) => signature(result.trace), { timeoutMs: 40_000, intervalMs: 0, what: 'a trace showing the scenario switch' });
 }
 
 /** A cache miss (a reservation drops the cache first), until inventory evaluated `flag` to `variant`. */
@@ -149,16 +144,21 @@ describe('scenario lock-contention', () => {
   /**
    * Checkouts of different skus, all at once (nothing in the normal path makes them wait on each
    * other), until `enough` holds of their transactions: how many reach inventory together
-   * depends on the machine. `each` checks every burst.
+   * depends on the machine. `each` checks every burst, once the bursts are over (its failure
+   * then wins over a timeout).
    */
   async function burstsUntil(enough: (txs: Transaction[]) => boolean, each: (txs: Transaction[]) => void): Promise<Transaction[]> {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
+    const bursts: Transaction[][] = [];
+    const burst = async () => {
       const customers = await Promise.all(SKUS.map(customerWith));
       const txs = (await Promise.all(customers.map(checkoutTrace))).map(transactionIn);
-      each(txs);
-      if (enough(txs)) return txs;
-      if (Date.now() > deadline) throw new Error('no burst of checkouts reached inventory together');
+      bursts.push(txs);
+      return txs;
+    };
+    try {
+      return await waitFor(burst, enough, { timeoutMs: 60_000, intervalMs: 0, what: 'a burst of checkouts reaching inventory together' });
+    } finally {
+      bursts.forEach(each);
     }
   }
 

@@ -20,13 +20,3 @@ export async function newCustomer() {
   const token: string = login.body.accessToken;
   return { email, password, token, api: jsonClient(gatewayUrl(), { authorization: `Bearer ${token}` }) };
 }
-
-/** Polls `fn` until `ok(result)` holds or the deadline passes; returns the last result. */
-export async function eventually<T>(fn: () => Promise<T>, ok: (r: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await fn();
-    if (ok(result) || Date.now() > deadline) return result;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}

@@ -1,8 +1,9 @@
 export { bootstrap, createApp, type AppOptions } from './lib/bootstrap';
-export { baseConfigSchema, flagsConfigSchema, validateWith } from './lib/config';
+export { amqpConfigSchema, baseConfigSchema, flagsConfigSchema, postgresConfigSchema, redisConfigSchema, validateWith } from './lib/config';
 export { Flags, FlagsModule } from './lib/flags.module';
 export { HealthModule } from './lib/health.module';
 export { HttpErrorFilter, toErrorBody } from './lib/http-error.filter';
+export { ServiceClient, type ServiceAnswer, type ServiceClientOptions, type ServiceRequest } from './lib/http-client';
 export { MessageErrorFilter } from './lib/message-error.filter';
 export { LoggingModule } from './lib/logging.module';
 export { inTransaction } from './lib/transaction';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { read, root } from './workspace';
 
 /**
- * The TypeScript entry points behind `npm start`, `npm run scenario` and `npm run audit`, run
+ * The TypeScript entry points behind `npm start`, `npm run scenario`, `npm run audit` and `npm run trace`, run
  * with the very tsx command line tools/traceshop.sh uses. The system tests start the stack
  * through jest instead, so without this a change that only breaks tsx (a tsconfig option it does
  * not apply) would leave `npm start` broken with every test green.
@@ -21,13 +21,25 @@ function run(entry: string, args: string[], env: Record<string, string> = {}): s
 }
 
 describe('the commands of the README', () => {
-  it('tools/traceshop.sh runs the stack, the scenario tool and the audit through one tsx command line', () => {
+  it('tools/traceshop.sh runs the stack, the scenario tool, the audit and the trace reader through one tsx command line', () => {
     expect(tsx).toMatch(/^npx tsx --tsconfig \S+$/);
-    expect(entries).toEqual(['libs/testing/src/bin/stack.ts', 'libs/testing/src/bin/scenario.ts', 'tools/audit/src/audit.ts']);
+    expect(entries).toEqual(['tools/stack.ts', 'tools/scenario.ts', 'tools/audit/src/audit.ts', 'tools/trace/src/trace.ts']);
+  });
+
+  it('tools/stack.ts and tools/scenario.ts type-check (tsx does not, and they belong to no project that would)', () => {
+    const typeErrors = () => {
+      try {
+        execFileSync('npx', ['tsc', '-p', 'tools/tsconfig.json'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+        return '';
+      } catch (e) {
+        return String((e as { stdout?: string }).stdout || (e as Error).message); // tsc prints its errors on stdout
+      }
+    };
+    expect(typeErrors()).toBe('');
   });
 
   it('npm start loads everything it starts the stack with', () => {
-    expect(run('libs/testing/src/bin/stack.ts', ['--dry-run'])).toMatch(/would start TraceShop \(Jaeger, Collector, all six services\)/);
+    expect(run('tools/stack.ts', ['--dry-run'])).toMatch(/would start TraceShop \(Jaeger, Collector, all six services\)/);
   });
 
   it('npm run audit loads everything it checks with', () => {
@@ -35,13 +47,18 @@ describe('the commands of the README', () => {
     expect(run('tools/audit/src/audit.ts', ['--help'])).toMatch(/^usage: npm run audit/);
   });
 
+  it('npm run trace loads everything it reads traces with', () => {
+    // (tools/trace's own tests run it against a stand-in Jaeger serving recorded traces.)
+    expect(run('tools/trace/src/trace.ts', ['--help'])).toMatch(/^usage: npm run trace/);
+  });
+
   it('npm run scenario lists and switches the scenarios of a flag file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'traceshop-scenario-'));
     const file = join(dir, 'flags.json');
     try {
       copyFileSync(join(root, 'flags/traceshop.flagd.json'), file);
-      expect(run('libs/testing/src/bin/scenario.ts', ['on', 'slow-checkout'], { FLAGS_FILE: file })).toMatch(/^ON\s+slow-checkout/m);
-      expect(run('libs/testing/src/bin/scenario.ts', ['off', '--all'], { FLAGS_FILE: file })).toMatch(/^off\s+slow-checkout/m);
+      expect(run('tools/scenario.ts', ['on', 'slow-checkout'], { FLAGS_FILE: file })).toMatch(/^ON\s+slow-checkout/m);
+      expect(run('tools/scenario.ts', ['off', '--all'], { FLAGS_FILE: file })).toMatch(/^off\s+slow-checkout/m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

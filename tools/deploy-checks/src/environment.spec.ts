@@ -34,15 +34,30 @@ describe.each(APPS)('the environment compose gives %s', (app) => {
     expect(result.success).toBe(true);
   });
 
-  it('changes no setting from its schema default, only where things are (addresses and files)', () => {
+  it('changes no setting from its schema default, only where things are (addresses and files) and the pool size', () => {
+    // PG_POOL_SIZE: the pools share compose's small Postgres (checked below), not a machine's.
     const defaults = schema.safeParse({}).data!;
     const parsed = schema.safeParse(env).data!;
-    const changed = Object.keys(schema.shape).filter((k) => String(parsed[k]) !== String(defaults[k]) && !/_(URL|FILE)$/.test(k));
+    const changed = Object.keys(schema.shape).filter((k) => String(parsed[k]) !== String(defaults[k]) && !/_(URL|FILE)$/.test(k) && k !== 'PG_POOL_SIZE');
     expect(changed).toEqual([]);
   });
 
   it('names the service after the app, as Jaeger will list it', () => {
     expect(env.OTEL_SERVICE_NAME).toBe(app);
+  });
+});
+
+describe("the Postgres connections compose's services may hold", () => {
+  it('fit in max_connections, with room left for `npm run audit` and a psql', async () => {
+    const command = compose.services.postgres.command ?? [];
+    const maxConnections = Number(/^max_connections=(\d+)$/.exec(command.find((arg) => arg.startsWith('max_connections=')) ?? '')?.[1]);
+    let pools = 0;
+    for (const app of APPS) {
+      const settings = (await configSchemaOf(app)).safeParse(environmentOf(compose.services[app])).data!;
+      if ('PG_POOL_SIZE' in settings) pools += Number(settings.PG_POOL_SIZE);
+    }
+    expect(pools).toBeGreaterThan(0);
+    expect(pools + 5).toBeLessThanOrEqual(maxConnections);
   });
 });
 

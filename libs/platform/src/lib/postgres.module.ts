@@ -2,6 +2,7 @@ import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationShutdow
 import { ConfigService } from '@nestjs/config';
 import { runner } from 'node-pg-migrate';
 import { Pool } from 'pg';
+import { postgresConfigSchema, validateWith } from './config';
 
 /** Injection token of the service's `pg.Pool`. */
 export const PG_POOL = Symbol('PG_POOL');
@@ -40,6 +41,12 @@ export async function migrate(pool: Pool, { schema, migrationsDir }: PostgresOpt
   }
 }
 
+/**
+ * PG_POOL_SIZE, validated here as well as by the app's schema (postgresConfigSchema): whatever
+ * the app's config holds, a bad value stops the start-up instead of giving an unbounded pool.
+ */
+const poolSize = (value: unknown) => validateWith(postgresConfigSchema.pick({ PG_POOL_SIZE: true }))({ PG_POOL_SIZE: value }).PG_POOL_SIZE;
+
 @Injectable()
 class PoolCloser implements OnApplicationShutdown {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
@@ -49,8 +56,9 @@ class PoolCloser implements OnApplicationShutdown {
 }
 
 /**
- * Provides PG_POOL on the service's own schema (DATABASE_URL, search_path = schema), after its
- * migrations have run. Services share a database server but never each other's tables.
+ * Provides PG_POOL on the service's own schema (DATABASE_URL, search_path = schema; at most
+ * PG_POOL_SIZE connections), after its migrations have run. Services share a database server but
+ * never each other's tables.
  * The pool outlives a Postgres restart: a query during the outage fails, and the next one after
  * it opens a fresh connection.
  */
@@ -69,7 +77,7 @@ export class PostgresModule {
             const pool = new Pool({
               connectionString: config.getOrThrow<string>('DATABASE_URL'),
               options: `-c search_path=${options.schema}`,
-              max: config.get<number>('PG_POOL_SIZE') ?? 10,
+              max: poolSize(config.get('PG_POOL_SIZE')),
               // Names the service's connections in pg_stat_activity.
               application_name: options.schema,
             });

@@ -1,5 +1,5 @@
 /**
- * The fault-scenario switch:
+ * The fault-scenario switch (`npm run scenario`, tools/traceshop.sh):
  *   npm run scenario -- list
  *   npm run scenario -- on slow-checkout
  *   npm run scenario -- on payment-declines=half    (a variant)
@@ -10,9 +10,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listScenarios, scenarioTable, setScenarios } from '../lib/scenarios';
+import { listScenarios, scenarioTable, setScenarios } from '@traceshop/testing';
 
-const root = join(__dirname, '../../../..');
+const root = join(__dirname, '..');
 const file = process.env.FLAGS_FILE ?? join(root, 'flags/traceshop.flagd.json');
 const [command, ...args] = process.argv.slice(2);
 

@@ -3,7 +3,7 @@
  * kept between runs (database and vhost `traceshop`). Builds nothing: the services must be built
  * (dist/apps) and the Collector and Jaeger too (bash tools/build-tools.sh).
  *
- *   npx tsx --tsconfig tsconfig.base.json libs/testing/src/bin/stack.ts [--dry-run]
+ *   npx tsx --tsconfig tsconfig.base.json tools/stack.ts [--dry-run]     (what `npm start` runs)
  *
  * Every process's output is printed with a [service] prefix; Ctrl-C stops it all in order. A
  * process that dies is restarted with a backoff, as compose would (a `[stack] ... restarting` line).
@@ -11,7 +11,7 @@
  * --dry-run loads everything, says what it would start and exits (a deployment check runs it).
  */
 import type { ServiceName } from '@traceshop/contracts';
-import { Stack, startStack } from '../index';
+import { Stack, startStack } from '@traceshop/testing';
 
 async function main() {
   const apps = process.env.TRACESHOP_APPS?.split(',').filter(Boolean) as ServiceName[] | undefined;
