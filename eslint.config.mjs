@@ -53,7 +53,7 @@ export default [
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@opentelemetry/sdk-*', '@opentelemetry/instrumentation*', '@opentelemetry/exporter-*', '@opentelemetry/resources'], message: 'Only libs/telemetry uses the SDK; import @opentelemetry/api.' }] },
+        { patterns: [{ group: ['@opentelemetry/sdk-*', '@opentelemetry/instrumentation*', '@opentelemetry/auto-instrumentations-*', '@opentelemetry/exporter-*', '@opentelemetry/resources'], message: 'Only libs/telemetry uses the SDK; import @opentelemetry/api.' }] },
       ],
     },
   },

@@ -35,28 +35,32 @@ afterEach(() => {
   running.clear();
 });
 
-function startChild(env: Record<string, string>): { child: ChildProcess; traceId: Promise<string>; recording: Promise<boolean>; patched: Promise<boolean> } {
+/** The child with the preload, in our environment plus `env` (undefined: that variable removed). `output()` is its stdout and stderr so far. */
+function startChild(env: Record<string, string | undefined>): { child: ChildProcess; traceId: Promise<string>; recording: Promise<boolean>; patched: Promise<boolean>; output: () => string } {
+  const merged: NodeJS.ProcessEnv = { ...process.env, ...env };
+  for (const [key, value] of Object.entries(env)) if (value === undefined) delete merged[key];
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', '--require', PRELOAD, '-e', CHILD], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    env: merged,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
   child.once('exit', () => running.delete(child));
+  let out = '';
+  child.stderr!.on('data', (chunk) => (out += chunk));
   const ready = new Promise<RegExpExecArray>((resolve, reject) => {
-    let out = '';
     child.stdout!.on('data', (chunk) => {
       out += chunk;
       const m = /ready ([0-9a-f]{32}) recording=(true|false) patched=(true|false)/.exec(out);
       if (m) resolve(m);
     });
-    child.once('exit', (code) => reject(new Error(`child exited (${code}) before it was ready`)));
+    child.once('exit', (code) => reject(new Error(`child exited (${code}) before it was ready:\n${out}`)));
   });
-  return { child, traceId: ready.then((m) => m[1]), recording: ready.then((m) => m[2] === 'true'), patched: ready.then((m) => m[3] === 'true') };
+  return { child, traceId: ready.then((m) => m[1]), recording: ready.then((m) => m[2] === 'true'), patched: ready.then((m) => m[3] === 'true'), output: () => out };
 }
 
 async function stop(child: ChildProcess): Promise<number | null> {
-  const exited = once(child, 'exit');
+  const exited = once(child, 'close'); // 'close': its output is read to the end too
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000); // a hang must not hang the suite
   const [code] = await exited;
@@ -117,5 +121,25 @@ describe('telemetry preload', () => {
     expect({ recordedOn, patchedOn }).toEqual({ recordedOn: true, patchedOn: true });
     // The API's no-op tracer records nothing, and no library is wrapped: "disabled" costs nothing.
     expect({ recordedOff, patchedOff }).toEqual({ recordedOff: false, patchedOff: false });
+  }, 60_000);
+
+  it('writes the SDK`s own diagnostics at the level OTEL_LOG_LEVEL names, from the first instrumentation on, and none when it is unset', async () => {
+    const run = async (level: string | undefined) => {
+      const { child, traceId, output } = startChild({ OTEL_LOG_LEVEL: level, OTEL_EXPORTER_OTLP_ENDPOINT: stack.collectorOtlpHttpUrl });
+      await traceId;
+      expect(await stop(child)).toBe(0);
+      return output();
+    };
+    const [debug, info, unset] = await Promise.all([run('debug'), run('info'), run(undefined)]);
+    // Debug lines of the bundle while it constructs the instrumentations (before NodeSDK exists),
+    // and of the API as the SDK registers itself.
+    expect(debug).toContain('Loading instrumentation for @opentelemetry/instrumentation-http');
+    expect(debug).toContain('Registered a global for context');
+    expect(debug).not.toMatch(/logger will (be overwritten|overwrite)/i); // one logger, set once
+    // Info: the SDK's info lines, no debug ones.
+    expect(info).toContain('OTEL_METRICS_EXPORTER contains "none"');
+    expect(info).not.toMatch(/Loading instrumentation|Registered a global/);
+    // Unset: the SDK's default, no diagnostics at all.
+    expect(unset).not.toMatch(/Loading instrumentation|Registered a global|OTEL_METRICS_EXPORTER/);
   }, 60_000);
 });

@@ -1,71 +1,89 @@
 import type { IncomingMessage } from 'node:http';
-import { diag } from '@opentelemetry/api';
+import { registerHooks } from 'node:module';
+import type { InstrumentationConfigMap } from '@opentelemetry/auto-instrumentations-node';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { AmqplibInstrumentation } from '@opentelemetry/instrumentation-amqplib';
-import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
-import { NestInstrumentation } from '@opentelemetry/instrumentation-nestjs-core';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { ExpressLayerType } from '@opentelemetry/instrumentation-express';
 
 /** Health probes run every few seconds and teach nothing: they are not traced. */
 export const isHealthCheck = (req: IncomingMessage) => req.url?.startsWith('/health') ?? false;
 
-/**
- * Our instrumentations by their short name (the package name without `@opentelemetry/instrumentation-`,
- * as OTEL_NODE_ENABLED_INSTRUMENTATIONS / OTEL_NODE_DISABLED_INSTRUMENTATIONS spell them).
- * Factories, not instances: an instrumentation patches its modules as soon as it is constructed.
- */
-const FACTORIES: Record<string, (env: NodeJS.ProcessEnv) => Instrumentation> = {
-  http: () => new HttpInstrumentation({ ignoreIncomingRequestHook: isHealthCheck }),
-  undici: () => new UndiciInstrumentation(), // fetch(), used for service-to-service calls
-  // Express makes no spans: its router and request-handler spans only repeat Nest's (the
-  // controller method's span is right below), its middleware spans (json parser, cors, ...) are
-  // noise, and each one costs even when the request is not sampled (docs/benchmarks, "Where
-  // always_off goes"). It stays for one thing: it names the HTTP server span after the route
-  // (`POST /api/checkout`, http.route), which it still does for ignored layers.
-  // TRACESHOP_EXPRESS_SPANS=true brings the router and request-handler spans back.
-  express: (env) =>
-    new ExpressInstrumentation({
+const PREFIX = '@opentelemetry/instrumentation-';
+
+/** The bundle's configuration of each instrumentation TraceShop uses, by package name. */
+function ourConfigs(env: NodeJS.ProcessEnv): InstrumentationConfigMap {
+  return {
+    '@opentelemetry/instrumentation-http': { ignoreIncomingRequestHook: isHealthCheck },
+    '@opentelemetry/instrumentation-undici': {}, // fetch(), used for service-to-service calls
+    // Express makes no spans: its router and request-handler spans only repeat Nest's (the
+    // controller method's span is right below), its middleware spans (json parser, cors, ...) are
+    // noise, and each one costs even when the request is not sampled (docs/benchmarks, "Where
+    // always_off goes"). It stays for one thing: it names the HTTP server span after the route
+    // (`POST /api/checkout`, http.route), which it still does for ignored layers.
+    // TRACESHOP_EXPRESS_SPANS=true brings the router and request-handler spans back.
+    '@opentelemetry/instrumentation-express': {
       ignoreLayersType:
         env.TRACESHOP_EXPRESS_SPANS === 'true'
           ? [ExpressLayerType.MIDDLEWARE]
           : [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER, ExpressLayerType.REQUEST_HANDLER],
-    }),
-  'nestjs-core': () => new NestInstrumentation(),
-  // Without a parent, pool connects and migrations at start-up would each be a lone trace.
-  pg: () => new PgInstrumentation({ requireParentSpan: true }),
-  ioredis: () => new IORedisInstrumentation({ requireParentSpan: true }),
-  // Off (the default), a consumer's span is a child of the publisher's: one trace per checkout.
-  // On, each consumed message starts its own trace with a link to the producer.
-  amqplib: (env) => new AmqplibInstrumentation({ useLinksForConsume: env.TRACESHOP_AMQP_CONSUME_LINKS === 'true' }),
-  // Adds trace_id and span_id to every log line; logs themselves stay on stdout.
-  pino: () => new PinoInstrumentation({ disableLogSending: true }),
-};
+    },
+    '@opentelemetry/instrumentation-nestjs-core': {},
+    // Without a parent, pool connects and migrations at start-up would each be a lone trace.
+    '@opentelemetry/instrumentation-pg': { requireParentSpan: true },
+    '@opentelemetry/instrumentation-ioredis': { requireParentSpan: true },
+    // Off (the default), a consumer's span is a child of the publisher's: one trace per checkout.
+    // On, each consumed message starts its own trace with a link to the producer.
+    '@opentelemetry/instrumentation-amqplib': { useLinksForConsume: env.TRACESHOP_AMQP_CONSUME_LINKS === 'true' },
+    // Adds trace_id and span_id to every log line; logs themselves stay on stdout.
+    '@opentelemetry/instrumentation-pino': { disableLogSending: true },
+  };
+}
 
-export const INSTRUMENTATION_NAMES = Object.keys(FACTORIES);
+/** Our instrumentations by short name, as OTEL_NODE_ENABLED_INSTRUMENTATIONS spells them: http, undici, express, nestjs-core, pg, ioredis, amqplib, pino. */
+export const INSTRUMENTATION_NAMES = Object.keys(ourConfigs({})).map((name) => name.slice(PREFIX.length));
 
 /**
- * Only the libraries TraceShop uses are instrumented (the stock bundle loads ~40 and costs
- * start-up time and per-request overhead). fs, dns and net are left out on purpose: they add
- * dozens of spans per request and explain nothing a person debugs here.
+ * The instrumentations of OpenTelemetry's bundle (`getNodeAutoInstrumentations`) that TraceShop
+ * uses, configured as above; the bundle's other 33 (fs, dns, net, mysql, aws-sdk, ...) stay off:
+ * they add spans that explain nothing here, or patch libraries we do not have.
  *
- * OTEL_NODE_ENABLED_INSTRUMENTATIONS (only these) and then OTEL_NODE_DISABLED_INSTRUMENTATIONS
- * (all but these) narrow the list, with the names and rules of auto-instrumentations-node (the
- * SDK itself applies them only to that bundle, not to instrumentations passed to it): e.g.
- * `OTEL_NODE_DISABLED_INSTRUMENTATIONS=pino,nestjs-core`. Meant for measuring what each one costs.
+ * Everything is read from process.env, as the bundle reads it. The bundle itself applies the
+ * standard variables, as its README says:
+ * OTEL_NODE_ENABLED_INSTRUMENTATIONS (only these, by short name) and then
+ * OTEL_NODE_DISABLED_INSTRUMENTATIONS (all but these), e.g.
+ * `OTEL_NODE_DISABLED_INSTRUMENTATIONS=pino,nestjs-core`. Our list is simply the default of the
+ * first: unset (or empty), it is the eight above. So the variables narrow our set, and naming one
+ * of the bundle's others (`OTEL_NODE_ENABLED_INSTRUMENTATIONS=http,dns`) turns it on with its
+ * defaults, as the bundle documents for its "default disabled" ones. Constructing an
+ * instrumentation patches its module at once, so this is called only when the SDK is on.
  */
-export function instrumentations(env: NodeJS.ProcessEnv = process.env): Instrumentation[] {
-  const list = (variable: string) => {
-    const names = (env[variable] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    for (const name of names) if (!(name in FACTORIES)) diag.warn(`${variable}: unknown instrumentation "${name}" (known: ${INSTRUMENTATION_NAMES.join(', ')})`);
-    return names.length > 0 ? names : undefined;
-  };
-  const enabled = list('OTEL_NODE_ENABLED_INSTRUMENTATIONS');
-  const disabled = list('OTEL_NODE_DISABLED_INSTRUMENTATIONS') ?? [];
-  return Object.entries(FACTORIES)
-    .filter(([name]) => (enabled?.includes(name) ?? true) && !disabled.includes(name))
-    .map(([, create]) => create(env));
+export function instrumentations(): Instrumentation[] {
+  // Empty counts as unset for the bundle (it would then enable all its defaults), so `||=`.
+  process.env.OTEL_NODE_ENABLED_INSTRUMENTATIONS ||= INSTRUMENTATION_NAMES.join(',');
+  return loadBundle().getNodeAutoInstrumentations(ourConfigs(process.env));
+}
+
+const SKIPPED = 'file:///traceshop-skipped/';
+
+/**
+ * The bundle's module requires every instrumentation package it knows (~40) and five cloud
+ * resource detectors as it loads, enabled or not: ~270 modules, +13-15 MiB of RSS and 0.1-0.3 s
+ * of start-up CPU in each service (docs/benchmarks/startup.md). While it loads, the instrumentation
+ * packages OTEL_NODE_ENABLED_INSTRUMENTATIONS does not name (read as the bundle reads it), and
+ * the detectors (we pass our own), resolve to an empty module. The bundle touches a package's
+ * export only to construct it, which it then does not do; should an upgrade touch one earlier,
+ * every start fails, the specs first.
+ */
+function loadBundle(): typeof import('@opentelemetry/auto-instrumentations-node') {
+  const wanted = new Set(process.env.OTEL_NODE_ENABLED_INSTRUMENTATIONS!.split(',').map((name) => `${PREFIX}${name.trim()}`));
+  const skip = (specifier: string) => /^@opentelemetry\/(instrumentation|resource-detector)-/.test(specifier) && !wanted.has(specifier);
+  const hooks = registerHooks({
+    resolve: (specifier, context, next) => (skip(specifier) ? { url: SKIPPED + specifier, format: 'commonjs', shortCircuit: true } : next(specifier, context)),
+    load: (url, context, next) => (url.startsWith(SKIPPED) ? { format: 'commonjs', source: '', shortCircuit: true } : next(url, context)),
+  });
+  try {
+    // Required here, with the hooks in place, not imported (an import would load it first).
+    return require('@opentelemetry/auto-instrumentations-node');
+  } finally {
+    hooks.deregister();
+  }
 }

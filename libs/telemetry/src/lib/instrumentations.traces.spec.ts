@@ -1,0 +1,190 @@
+import { findTraces, getTrace, parentOf, Stack, startStack, tag, waitFor, type JaegerSpan, type JaegerTrace } from '@traceshop/testing';
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+
+// What the instrumentations' options do to real traces: a child process with the preload uses
+// Express, pg, ioredis, amqplib and pino against the machine's Postgres, Redis and RabbitMQ and
+// exports to a real Collector and Jaeger.
+const ROOT = join(__dirname, '../../../..');
+const PRELOAD = join(__dirname, '../preload.ts');
+
+const CHILD = `
+  const api = require('@opentelemetry/api');
+  const express = require('express');
+  const { Client } = require('pg');
+  const Redis = require('ioredis');
+  const amqp = require('amqplib');
+  const pino = require('pino');
+  const { once } = require('events');
+  const tracer = api.trace.getTracer('instrumentations-spec');
+  (async () => {
+    // pg and Redis without a parent span, then under one.
+    const db = new Client({ connectionString: process.env.DATABASE_URL });
+    await db.connect();
+    await db.query('SELECT 1');
+    const redis = new Redis(process.env.REDIS_URL);
+    await redis.ping();
+    const logger = pino();
+    const withParent = await tracer.startActiveSpan('with-parent', async (span) => {
+      await db.query('SELECT 2');
+      await redis.ping();
+      logger.info('in-span');
+      span.end();
+      return span.spanContext().traceId;
+    });
+    // A message published under a span, and consumed.
+    const channel = await (await amqp.connect(process.env.AMQP_URL)).createChannel();
+    const { queue } = await channel.assertQueue('', { exclusive: true });
+    const consumed = new Promise((resolve) => channel.consume(queue, (msg) => { channel.ack(msg); resolve(); }));
+    const published = tracer.startActiveSpan('publisher', (span) => {
+      channel.sendToQueue(queue, Buffer.from('hello'));
+      span.end();
+      return span.spanContext().traceId;
+    });
+    await consumed;
+    // An Express app with a middleware, a health route and a parameterised route.
+    const app = express();
+    app.use(express.json());
+    app.get('/health/ready', (req, res) => res.send('ok'));
+    app.get('/items/:id', (req, res) => res.send('item ' + req.params.id));
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    console.log('ready ' + JSON.stringify({ port: server.address().port, withParent, published }));
+    setInterval(() => undefined, 1000);
+  })().catch((e) => { console.error(e); process.exit(1); });
+`;
+
+interface Child {
+  service: string;
+  process: ChildProcess;
+  port: number;
+  withParent: string;
+  published: string;
+  stdout: () => string;
+}
+
+const running = new Set<ChildProcess>();
+afterEach(() => {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+});
+
+async function startChild(stack: Stack, service: string, env: Record<string, string> = {}): Promise<Child> {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_') && !k.startsWith('TRACESHOP_')));
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', '--require', PRELOAD, '-e', CHILD], {
+    cwd: ROOT,
+    env: {
+      ...base,
+      OTEL_SERVICE_NAME: service,
+      OTEL_EXPORTER_OTLP_ENDPOINT: stack.collectorOtlpHttpUrl,
+      DATABASE_URL: stack.databaseUrl,
+      REDIS_URL: process.env.TRACESHOP_REDIS_URL || 'redis://127.0.0.1:6379',
+      AMQP_URL: stack.amqpUrl,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  let out = '';
+  const ready = new Promise<{ port: number; withParent: string; published: string }>((resolve, reject) => {
+    child.stdout!.on('data', (chunk) => {
+      out += chunk;
+      const m = /^ready (.*)$/m.exec(out);
+      if (m) resolve(JSON.parse(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${service} exited (${code}) before it was ready:\n${out}`)));
+  });
+  return { service, process: child, ...(await ready), stdout: () => out };
+}
+
+/** SIGTERM: the preload flushes every span, then exits. */
+async function stop(child: ChildProcess) {
+  const exited = once(child, 'close'); // 'close': its output is read to the end too
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** A sampled traceparent with a fresh trace id: the request's server span joins that trace. */
+function traceparent() {
+  const traceId = randomBytes(16).toString('hex');
+  return { traceId, header: `00-${traceId}-${randomBytes(8).toString('hex')}-01` };
+}
+
+const scopeOf = (span: JaegerSpan) => tag(span, 'otel.scope.name') ?? tag(span, 'otel.library.name');
+const fromScope = (trace: JaegerTrace, name: string) => trace.spans.filter((s) => scopeOf(s) === `@opentelemetry/instrumentation-${name}`);
+
+async function traceExists(jaegerUrl: string, traceId: string) {
+  return (await fetch(new URL(`/api/traces/${traceId}`, jaegerUrl))).status !== 404;
+}
+
+describe('instrumentations, in real traces', () => {
+  let stack: Stack;
+  // The same code twice: with the defaults, and with both TRACESHOP_* switches on.
+  let plain: Child;
+  let switched: Child;
+  const requests: Record<string, string> = {};
+
+  beforeAll(async () => {
+    stack = await startStack({ apps: [], ephemeral: true, portBase: 28_200 });
+    [plain, switched] = await Promise.all([
+      startChild(stack, `instr-spec-${process.pid}`),
+      startChild(stack, `instr-spec-switched-${process.pid}`, { TRACESHOP_EXPRESS_SPANS: 'true', TRACESHOP_AMQP_CONSUME_LINKS: 'true' }),
+    ]);
+    for (const [name, child, path] of [['health', plain, '/health/ready'], ['item', plain, '/items/42'], ['switchedItem', switched, '/items/7']] as const) {
+      const { traceId, header } = traceparent();
+      requests[name] = traceId;
+      expect((await fetch(`http://127.0.0.1:${child.port}${path}`, { headers: { traceparent: header } })).status).toBe(200);
+    }
+    await Promise.all([stop(plain.process), stop(switched.process)]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('trace requests, named after their Express route, but not health checks', async () => {
+    const item = await getTrace(stack.jaegerUrl, requests.item);
+    expect(item.spans.map((s) => s.operationName)).toContain('GET /items/:id');
+    // Flushed in the same export as the item's spans: had it been traced, it would be there too.
+    expect(await traceExists(stack.jaegerUrl, requests.health)).toBe(false);
+  });
+
+  it('make pg and ioredis spans only under a parent span', async () => {
+    const traced = await getTrace(stack.jaegerUrl, plain.withParent, { until: (t) => fromScope(t, 'pg').length > 0 && fromScope(t, 'ioredis').length > 0 });
+    expect(fromScope(traced, 'pg').map((s) => s.operationName)).toEqual(expect.arrayContaining([expect.stringMatching(/SELECT/)]));
+    // The connects and the SELECT 1 / PING before it made no trace of their own.
+    const all = await findTraces(stack.jaegerUrl, { service: plain.service, limit: 100 });
+    const lone = all.filter((t) => t.traceID !== plain.withParent).flatMap((t) => [...fromScope(t, 'pg'), ...fromScope(t, 'ioredis')]);
+    expect(lone.map((s) => s.operationName)).toEqual([]);
+  });
+
+  it('make no Express spans, unless TRACESHOP_EXPRESS_SPANS=true', async () => {
+    const item = await getTrace(stack.jaegerUrl, requests.item);
+    expect(fromScope(item, 'express')).toEqual([]);
+    const switchedItem = await getTrace(stack.jaegerUrl, requests.switchedItem, { until: (t) => fromScope(t, 'express').length > 0 });
+    expect(fromScope(switchedItem, 'express').map((s) => s.operationName)).toContain('request handler');
+  });
+
+  it('make a consumer the child of its publisher, or its linked root with TRACESHOP_AMQP_CONSUME_LINKS=true', async () => {
+    const isConsumer = (s: JaegerSpan) => tag(s, 'span.kind') === 'consumer';
+    const child = await getTrace(stack.jaegerUrl, plain.published, { until: (t) => t.spans.some(isConsumer) });
+    expect(parentOf(child.spans.find(isConsumer)!)).toBeDefined();
+
+    const linked = await waitFor(
+      () => findTraces(stack.jaegerUrl, { service: switched.service, limit: 100 }),
+      (traces) => traces.some((t) => t.spans.some((s) => isConsumer(s) && s.references.some((r) => r.refType === 'FOLLOWS_FROM' && r.traceID === switched.published))),
+      { what: 'a consumer span linked to the publisher' },
+    );
+    const consumer = linked.flatMap((t) => t.spans).find((s) => isConsumer(s) && s.references.some((r) => r.traceID === switched.published))!;
+    expect(consumer.traceID).not.toBe(switched.published);
+    expect(parentOf(consumer)).toBeUndefined();
+  });
+
+  it('put the trace id on pino log lines', () => {
+    const line = plain.stdout().split('\n').find((l) => l.includes('"in-span"'));
+    expect(JSON.parse(line!)).toMatchObject({ trace_id: plain.withParent });
+  });
+});
