@@ -212,15 +212,16 @@ describe('the shop under real failure: it heals itself and loses nothing', () =>
         const row: FaultRow = { fault: fault.name, seen: {}, violations: 0 };
         rows.push(row);
         const injectedAt = Date.now();
+        let backAt = 0;
         try {
           await fault.inject(stack);
           if (fault.holdMs > 0) await delay(fault.holdMs); // the outage itself
         } finally {
           await fault.restore(stack);
-          await infra('ensure');
+          // The dependency answers again, or the supervisor has restarted the killed service.
+          backAt = Date.now();
+          await infra('ensure'); // and, whatever happened, the machine's servers are up
         }
-        // The dependency answers again, or the supervisor has restarted the killed service.
-        const backAt = Date.now();
         await waitFor(() => allReady(stack), Boolean, { timeoutMs: 60_000, intervalMs: 250, what: 'every service ready again' });
         row.readySeconds = (Date.now() - backAt) / 1000;
 
