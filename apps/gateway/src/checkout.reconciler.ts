@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { Link, propagation, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
+import { Link, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { inSpan } from '@traceshop/platform';
 import { CheckoutService } from './checkout.service';
 import { CheckoutsRepository } from './checkouts.repository';
 
@@ -62,21 +63,15 @@ export class CheckoutReconciler implements OnApplicationBootstrap, OnApplication
     const startContext = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, started.traceContext));
     const links: Link[] = startContext ? [{ context: startContext, attributes: { 'traceshop.link': 'checkout.start' } }] : [];
     const attributes = { 'traceshop.order.id': orderId, 'traceshop.checkout.state_before': started.state };
-    return tracer.startActiveSpan('checkout.reconcile', { root: true, links, attributes }, async (span) => {
-      try {
-        const now = await this.service.reconcile(orderId, this.leaseMs);
-        if (!now) return false; // someone (a client's retry) holds it: theirs
-        span.setAttribute('traceshop.checkout.state', now.state);
-        if (now.state !== started.state) this.logger.log(`checkout ${orderId}: ${started.state} → ${now.state} (reconciled)`);
-        return now.state !== started.state;
-      } catch (e) {
-        span.recordException(e as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
-        this.logger.warn(`checkout ${orderId}: not reconciled yet: ${(e as Error).message}`);
-        return false;
-      } finally {
-        span.end();
-      }
+    return inSpan(tracer, 'checkout.reconcile', { root: true, links, attributes }, async (span) => {
+      const now = await this.service.reconcile(orderId, this.leaseMs);
+      if (!now) return false; // someone (a client's retry) holds it: theirs
+      span.setAttribute('traceshop.checkout.state', now.state);
+      if (now.state !== started.state) this.logger.log(`checkout ${orderId}: ${started.state} → ${now.state} (reconciled)`);
+      return now.state !== started.state;
+    }).catch((e: Error) => {
+      this.logger.warn(`checkout ${orderId}: not reconciled yet: ${e.message}`); // on its span too; the next round tries again
+      return false;
     });
   }
 }

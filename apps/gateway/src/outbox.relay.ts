@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { ClientProxy } from '@nestjs/microservices';
 import { ConfigService } from '@nestjs/config';
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { AmqpRecord, AmqpService } from '@traceshop/messaging';
-import { inTransaction, PG_POOL } from '@traceshop/platform';
+import { inSpan, inTransaction, PG_POOL } from '@traceshop/platform';
 import type { Pool } from 'pg';
 import { lastValueFrom } from 'rxjs';
 import { ORDER_EVENTS_CLIENT } from './amqp.clients';
@@ -101,17 +101,9 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       'traceshop.outbox.id': Number(row.id),
       'traceshop.outbox.delay_ms': Date.now() - new Date(row.createdAt).getTime(),
     };
-    return tracer.startActiveSpan('outbox.relay', { kind: SpanKind.INTERNAL, attributes }, parent, async (span) => {
-      try {
-        const record = new AmqpRecord(row.payload, { messageId: row.messageId, exchange: row.exchange });
-        await lastValueFrom(this.events.emit(row.routingKey, record), { defaultValue: undefined });
-      } catch (e) {
-        span.recordException(e as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
-        throw e;
-      } finally {
-        span.end();
-      }
-    });
+    return inSpan(tracer, 'outbox.relay', { kind: SpanKind.INTERNAL, attributes }, async () => {
+      const record = new AmqpRecord(row.payload, { messageId: row.messageId, exchange: row.exchange });
+      await lastValueFrom(this.events.emit(row.routingKey, record), { defaultValue: undefined });
+    }, parent);
   }
 }

@@ -1,7 +1,8 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, trace } from '@opentelemetry/api';
 import type { Product, Reservation, ReservationRequest } from '@traceshop/contracts';
+import { markFailed } from '@traceshop/platform';
 import { InventoryRepository } from './inventory.repository';
 import { ProductsCache } from './products.cache';
 
@@ -56,10 +57,7 @@ export class InventoryService {
         return { reservation: outcome.reservation, created: outcome.result === 'held' };
       } catch (e) {
         // 404 and 409 are answers, not failures of this service; anything else is.
-        if (!(e instanceof NotFoundException || e instanceof ConflictException)) {
-          span.recordException(e as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
-        }
+        if (!(e instanceof NotFoundException || e instanceof ConflictException)) markFailed(span, e);
         throw e;
       } finally {
         span.end();

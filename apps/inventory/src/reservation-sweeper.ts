@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { context, Link, propagation, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, Link, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { inSpan } from '@traceshop/platform';
 import { InventoryRepository, type ExpiredReservation } from './inventory.repository';
 import { InventoryService } from './inventory.service';
 import type { PaymentOutcome } from '@traceshop/contracts';
@@ -89,30 +90,24 @@ export class ReservationSweeper implements OnApplicationBootstrap, OnModuleDestr
   private expire({ reservationId, orderId, traceContext }: ExpiredReservation): Promise<void> {
     const attributes = { 'traceshop.order.id': orderId, 'traceshop.reservation.id': reservationId };
     const options = { root: true, attributes, links: linkTo(traceContext) };
-    return tracer.startActiveSpan('inventory.expire_reservation', options, ROOT_CONTEXT, async (span) => {
-      try {
-        const payment = await this.payment.outcomeOf(orderId).catch((e: Error) => {
-          this.logger.warn(`expired reservation ${reservationId} of order ${orderId}: ${e.message}; kept`);
-          return 'unreachable' as const;
-        });
-        const decision = decide(payment);
-        span.setAttributes({ 'traceshop.payment.status': payment, 'traceshop.reservation.decision': decision });
-        if (decision !== 'released') {
-          this.logger.debug(`reservation ${reservationId} of order ${orderId} expired (payment: ${payment}): ${decision}`);
-          return;
-        }
-        // The same settle as order.declined: the stock goes back on sale. If an order event got
-        // there first, the status guard leaves its settlement alone.
-        const released = await this.inventory.settle(orderId, 'released');
-        if (released) this.logger.log(`reservation ${reservationId} of order ${orderId} expired after ${this.ttlSeconds} s (payment: ${payment}): released`);
-        else span.addEvent('settled meanwhile: nothing to release');
-      } catch (e) {
-        span.recordException(e as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
-        this.logger.warn(`expiring reservation ${reservationId} of order ${orderId} failed: ${(e as Error).message}`);
-      } finally {
-        span.end();
+    return inSpan(tracer, 'inventory.expire_reservation', options, async (span) => {
+      const payment = await this.payment.outcomeOf(orderId).catch((e: Error) => {
+        this.logger.warn(`expired reservation ${reservationId} of order ${orderId}: ${e.message}; kept`);
+        return 'unreachable' as const;
+      });
+      const decision = decide(payment);
+      span.setAttributes({ 'traceshop.payment.status': payment, 'traceshop.reservation.decision': decision });
+      if (decision !== 'released') {
+        this.logger.debug(`reservation ${reservationId} of order ${orderId} expired (payment: ${payment}): ${decision}`);
+        return;
       }
+      // The same settle as order.declined: the stock goes back on sale. If an order event got
+      // there first, the status guard leaves its settlement alone.
+      const released = await this.inventory.settle(orderId, 'released');
+      if (released) this.logger.log(`reservation ${reservationId} of order ${orderId} expired after ${this.ttlSeconds} s (payment: ${payment}): released`);
+      else span.addEvent('settled meanwhile: nothing to release');
+    }, ROOT_CONTEXT).catch((e: Error) => {
+      this.logger.warn(`expiring reservation ${reservationId} of order ${orderId} failed: ${e.message}`); // on its span too
     });
   }
 }

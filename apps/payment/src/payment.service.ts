@@ -1,8 +1,8 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { ChargeLookup, PaymentOutcome, PaymentReply, PaymentRequest, SCENARIOS } from '@traceshop/contracts';
-import { Flags } from '@traceshop/platform';
+import { Flags, inSpan } from '@traceshop/platform';
 import { cardFingerprint, cardProblem } from './card';
 import { FraudHistoryRepository } from './fraud-history.repository';
 import { Payment, PaymentsRepository, PaymentStatus } from './payments.repository';
@@ -61,7 +61,7 @@ export class PaymentService {
 
     let charge: ChargeLookup;
     try {
-      charge = await inSpan('payment.charge', async (span) => {
+      charge = await inSpan(tracer, 'payment.charge', {}, async (span) => {
         const result = await this.provider.charge({ amountCents, currency, ...card, reference: orderId }, orderId);
         span.setAttribute('traceshop.payment.status', result.status);
         if (result.chargeId) span.setAttribute('traceshop.charge.id', result.chargeId);
@@ -90,7 +90,7 @@ export class PaymentService {
    * `unknown` (the row unchanged) when the provider cannot be asked: the caller tries later.
    */
   reconcile(orderId: string): Promise<PaymentOutcome> {
-    return inSpan('payment.reconcile', async (span) => {
+    return inSpan(tracer, 'payment.reconcile', {}, async (span) => {
       span.setAttribute('traceshop.order.id', orderId);
       const outcome = await this.settleUnknown(await this.payments.voidUnlessClaimed(orderId));
       span.setAttribute('traceshop.payment.status', outcome.status);
@@ -120,7 +120,7 @@ export class PaymentService {
 
   /** `payment.fraud_check`: a card used for too many payments in a day is not charged. */
   private fraudCheck(fingerprint: string): Promise<boolean> {
-    return inSpan('payment.fraud_check', async (span) => {
+    return inSpan(tracer, 'payment.fraud_check', {}, async (span) => {
       const recent = await this.payments.countRecentByCard(fingerprint);
       // Scenario slow-checkout: the new "card history" rule reads thirty days of the card's
       // activity from an archive with no index on the card. In the trace it is the slowest query,
@@ -146,19 +146,4 @@ function toReply(payment: Payment, errorReason?: string): PaymentReply {
 function toOutcome(payment: Payment): PaymentOutcome {
   const status = payment.status as PaymentOutcome['status'];
   return { orderId: payment.orderId, status, ...(payment.declineCode ? { reason: payment.declineCode } : {}) };
-}
-
-/** Runs `fn` in a child span of the current one; a failure marks the span and is rethrown. */
-function inSpan<T>(name: string, fn: (span: Span) => Promise<T>): Promise<T> {
-  return tracer.startActiveSpan(name, async (span) => {
-    try {
-      return await fn(span);
-    } catch (e) {
-      span.recordException(e as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
-      throw e;
-    } finally {
-      span.end();
-    }
-  });
 }

@@ -6,6 +6,7 @@ export { HttpErrorFilter, toErrorBody } from './lib/http-error.filter';
 export { ServiceClient, type ServiceAnswer, type ServiceClientOptions, type ServiceRequest } from './lib/http-client';
 export { MessageErrorFilter } from './lib/message-error.filter';
 export { LoggingModule } from './lib/logging.module';
+export { inSpan, markFailed } from './lib/spans';
 export { inTransaction } from './lib/transaction';
 export { migrate, PG_POOL, PostgresModule, type PostgresOptions } from './lib/postgres.module';
 export { REDIS, RedisModule } from './lib/redis.module';
