@@ -173,6 +173,24 @@ describe('cart API', () => {
     expect((await api.get(`/users/${userId}/orders/${event.orderId}`)).body).toEqual(order.body);
   }, 15_000);
 
+  it('takes out of the cart only what a paid order bought: lines changed since the checkout stay', async () => {
+    const userId = randomUUID();
+    await put(userId, 'SKU-TEE-001', { quantity: 2 });
+    await put(userId, 'SKU-MUG-001', { quantity: 1 });
+    const event = orderEvent(userId, 'paid'); // two tees, as in the cart at checkout
+    expect(event.items).toEqual([{ sku: 'SKU-TEE-001', quantity: 2, unitPriceCents: 2500 }]);
+    // The event is late (held in the outbox through a broker outage): the user has meanwhile
+    // added a mug to the cart for the next order, and that line must survive.
+    await app.get(OrderEventsController).handle(event, ORDER_CONFIRMED);
+    expect((await cartOf(userId)).items).toEqual([{ sku: 'SKU-MUG-001', quantity: 1, unitPriceCents: 1400 }]);
+
+    // A line whose quantity changed after the checkout is the next order's, not this one's.
+    await put(userId, 'SKU-TEE-001', { quantity: 3 });
+    const second = { ...orderEvent(userId, 'paid'), items: [{ sku: 'SKU-TEE-001', quantity: 1, unitPriceCents: 2500 }] };
+    await app.get(OrderEventsController).handle(second, ORDER_CONFIRMED);
+    expect((await cartOf(userId)).items.map((i: { sku: string; quantity: number }) => [i.sku, i.quantity])).toEqual([['SKU-MUG-001', 1], ['SKU-TEE-001', 3]]);
+  });
+
   it('records a declined order from order.declined and keeps the cart', async () => {
     const userId = randomUUID();
     await put(userId, 'SKU-TEE-001', { quantity: 2 });

@@ -32,6 +32,11 @@ export class CartService {
   clear(userId: string): Promise<void> {
     return this.store.clear(userId);
   }
+
+  /** What a paid order took out of the cart; lines changed since the checkout stay. */
+  removeOrdered(userId: string, items: CartItem[]): Promise<void> {
+    return this.store.removeOrdered(userId, items);
+  }
 }
 
 function toCart(items: CartItem[]): Cart {

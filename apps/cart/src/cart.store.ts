@@ -27,6 +27,23 @@ export class CartStore {
   async clear(userId: string): Promise<void> {
     await this.redis.del(key(userId));
   }
+
+  /**
+   * Takes the lines of a paid order out of the cart, each only if it is still exactly as it was
+   * ordered. The order event can come long after the checkout (the outbox holds it through a
+   * broker outage), when the user may have changed the cart for the next order: those lines stay.
+   * One Lua script, so a line is never changed between the comparison and the removal.
+   */
+  async removeOrdered(userId: string, items: CartItem[]): Promise<void> {
+    const lines = items.flatMap(({ sku, quantity, unitPriceCents }) => [sku, JSON.stringify({ quantity, unitPriceCents })]);
+    await this.redis.eval(REMOVE_UNCHANGED, 1, key(userId), ...lines);
+  }
 }
+
+/** KEYS[1]: the cart; ARGV: sku, line, sku, line, ... — each field removed if it still holds that line. */
+const REMOVE_UNCHANGED = `
+for i = 1, #ARGV, 2 do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then redis.call('HDEL', KEYS[1], ARGV[i]) end
+end`;
 
 const key = (userId: string) => `cart:${userId}`;

@@ -23,9 +23,10 @@ export class OrdersService {
    */
   async record(event: OrderEvent, status: OrderStatus): Promise<void> {
     const inserted = await this.orders.insert(event, status);
-    // Only the first delivery clears the cart: a redelivery, maybe after the user has started a
-    // new cart, must not empty it. (If the process dies between the two steps, the cart stays
-    // full; it is a cart, the order is safe.)
-    if (inserted && status === 'paid') await this.carts.clear(event.userId);
+    // Only the first delivery takes the order out of the cart, and only the lines still as they
+    // were ordered: the event may come long after the checkout (held in the gateway's outbox
+    // through a broker outage), when the user has started the next cart. (If the process dies
+    // between the two steps, the lines stay; it is a cart, the order is safe.)
+    if (inserted && status === 'paid') await this.carts.removeOrdered(event.userId, event.items);
   }
 }

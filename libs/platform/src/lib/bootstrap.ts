@@ -6,16 +6,12 @@ import { Logger } from 'nestjs-pino';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { AmqpService, AmqpTransport } from '@traceshop/messaging';
 import { HttpErrorFilter } from './http-error.filter';
-import { MessageErrorFilter } from './message-error.filter';
 
 /** Options of `createApp`. */
 export interface AppOptions {
   /** Largest accepted JSON body; larger ones get 413. */
   bodyLimit?: string;
 }
-
-/** One validation for HTTP bodies and message payloads: unknown fields are rejected. */
-const validation = () => new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true });
 
 /**
  * Builds a service the same way everywhere: pino logs, strict validation (unknown fields are
@@ -33,14 +29,15 @@ export async function createApp(module: Type<unknown>, options: AppOptions = {})
   app.use((err: unknown, _req: unknown, _res: unknown, next: (e?: unknown) => void) =>
     next(err instanceof SyntaxError && (err as { type?: string }).type === 'entity.parse.failed' ? new BadRequestException('malformed request body') : err),
   );
-  app.useGlobalPipes(validation());
+  // One validation for HTTP bodies and message payloads: unknown fields are rejected.
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();
   const amqp = messagingOf(app);
   if (amqp) {
-    const messages = app.connectMicroservice<MicroserviceOptions>({ strategy: new AmqpTransport(amqp) });
-    messages.useGlobalPipes(validation());
-    messages.useGlobalFilters(new MessageErrorFilter());
+    // With the app's config: its handlers are made at once, with the ValidationPipe and the error
+    // filter already in place (a filter or pipe added to the microservice afterwards is not used).
+    app.connectMicroservice<MicroserviceOptions>({ strategy: new AmqpTransport(amqp) }, { inheritAppConfig: true });
     await app.init();
     await app.startAllMicroservices();
   }

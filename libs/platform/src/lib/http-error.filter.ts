@@ -3,17 +3,24 @@ import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ErrorBody } from '@traceshop/contracts';
 import { isTransient } from '@traceshop/messaging';
 import type { Response } from 'express';
+import type { Observable } from 'rxjs';
+import { MessageErrorFilter } from './message-error.filter';
 
 /**
  * The one place where errors become HTTP responses: always JSON `{statusCode, error, message}`,
  * never a stack trace. Errors from body parsing (malformed JSON, too large) are client errors.
  * Anything unexpected is a 500 whose details go to the log and the span, not to the client.
+ * The message handlers of a hybrid app share the app's global filter (the transport is connected
+ * with the app's config, so its pipes and filters are in place when its handlers are made):
+ * there, MessageErrorFilter's rule applies.
  */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(HttpErrorFilter.name);
+  private readonly messages = new MessageErrorFilter();
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
+    if (host.getType() === 'rpc') return this.messages.catch(exception);
     const response = host.switchToHttp().getResponse<Response>();
     const body = toErrorBody(exception);
     if (body.statusCode >= 500) {

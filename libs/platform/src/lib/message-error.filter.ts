@@ -7,8 +7,8 @@ import { Observable, throwError } from 'rxjs';
  * the transport, so AmqpService can record it on the consumer's span and tell an outage of a
  * dependency (an error code: wait, then try again) from a bug (a few tries, then the dead-letter
  * queue). A payload the ValidationPipe refused becomes an error that names the fields (never
- * their values), so the log and the span say why. (HttpErrorFilter stays the filter of HTTP
- * requests.)
+ * their values), so the log and the span say why. (The app's HttpErrorFilter applies it to
+ * message handlers.)
  */
 @Catch()
 export class MessageErrorFilter implements RpcExceptionFilter<unknown> {
