@@ -192,7 +192,7 @@ describe('the shop under real failure: it heals itself and loses nothing', () =>
 
   describe('each fault in turn, under steady traffic', () => {
     beforeAll(async () => {
-      shoppers = new Shoppers(stack.gatewayUrl, 4);
+      shoppers = new Shoppers(stack.gatewayUrl, 6);
       shoppers.start();
       await waitFor(async () => shoppers.checkouts.filter((c) => c.final === 201).length, (n) => n >= 8, { timeoutMs: 60_000, what: 'traffic to flow' });
     }, 90_000);

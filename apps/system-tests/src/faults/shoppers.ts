@@ -24,7 +24,7 @@ const SKUS = ['SKU-TEE-001', 'SKU-MUG-001', 'SKU-SOCKS-001', 'SKU-STICKERS-001']
 /** Answers after which a real client tries again with the same Idempotency-Key. */
 const RETRYABLE = new Set([0, 202, 409, 500, 502, 503, 504]);
 const MAX_TRIES = 30;
-/** A shopper's pause between two checkouts: four shoppers make about ten checkouts a second. */
+/** A shopper's pause between two checkouts: six shoppers make about fifteen checkouts a second. */
 const THINK_MS = 300;
 
 /**
