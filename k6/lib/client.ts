@@ -104,7 +104,8 @@ export function logTrace(what: string, traceId: string): void {
   if (traceLogs >= MAX_TRACE_LOGS) return;
   traceLogs += 1;
   const suffix = traceLogs === MAX_TRACE_LOGS ? ` (last trace line of this VU; MAX_TRACE_LOGS=${MAX_TRACE_LOGS})` : '';
-  console.warn(`${what} trace_id=${traceId} ${jaegerLink(traceId)}${suffix}`);
+  // The Jaeger UI link (compose), and the same trace in the terminal (natively, where Jaeger has no UI).
+  console.warn(`${what} trace_id=${traceId} ${jaegerLink(traceId)} (npm run trace -- ${traceId})${suffix}`);
 }
 
 /** The JSON body of an answer, or undefined when it has none. */

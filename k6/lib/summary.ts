@@ -139,7 +139,7 @@ export function toRunSummary(script: string, data: SummaryData, extra: Record<st
     extra,
     traces:
       'Every request carried its own traceparent. Failed checks and slow checkouts were printed during the run as ' +
-      `"trace_id=<id> ${JAEGER_URL}/trace/<id>"; run k6 with --out json=<file> to get metadata.trace_id on every sample.`,
+      `"trace_id=<id> ${JAEGER_URL}/trace/<id> (npm run trace -- <id>)"; run k6 with --out json=<file> to get metadata.trace_id on every sample.`,
     k6: m,
   };
 }
