@@ -1,6 +1,5 @@
 import { CART_ORDER_EVENTS_QUEUE, ORDER_CONFIRMED } from '@traceshop/contracts';
-import { getTrace, JaegerSpan, JaegerTrace, parentOf, serviceOf, setScenarios, tag, waitFor } from '@traceshop/testing';
-import { connect } from 'amqplib';
+import { getTrace, JaegerSpan, JaegerTrace, parentOf, queueDepth, serviceOf, setScenarios, tag, waitFor } from '@traceshop/testing';
 import { jaegerUrl } from './shop';
 import { bothSaw, checkout, Checkout, consumerSpans, firstCheckoutWhere, flagEvents, flagsFile, hasException, isComplete, isError } from './scenario-tools';
 
@@ -79,16 +78,6 @@ function amqpUrlOf(span: JaegerSpan): string {
   return url.toString();
 }
 
-/** Messages waiting in a queue of the stack's vhost. */
-async function depth(amqpUrl: string, queue: string): Promise<number> {
-  const connection = await connect(amqpUrl);
-  try {
-    return (await (await connection.createChannel()).checkQueue(queue)).messageCount;
-  } finally {
-    await connection.close();
-  }
-}
-
 const cartSaw = (t: JaegerTrace, variant: string) => flagEvents(t).includes(`cart:poison-message=${variant}`);
 const routingKeyOf = (s: JaegerSpan) => tag(s, 'messaging.rabbitmq.routing_key');
 
@@ -106,7 +95,7 @@ describe('scenario poison-message', () => {
   async function expectPoisoned(c: Checkout, dlqDepth: number) {
     expect(c.status).toBe(201); // the shop answers as usual; the damage is downstream
     // Nothing lost: the event waits in the dead-letter queue, one more per poisoned checkout.
-    await waitFor(() => depth(amqpUrl, CART_DLQ), (n) => n === dlqDepth, { timeoutMs: 20_000, what: `${CART_DLQ} at ${dlqDepth}` });
+    await waitFor(() => queueDepth(amqpUrl, CART_DLQ), (n) => n === dlqDepth, { timeoutMs: 20_000, what: `${CART_DLQ} at ${dlqDepth}` });
     // The message reached the DLQ after its last try, so every try's span has ended: wait for them.
     const trace = await getTrace(jaegerUrl(), c.trace.traceID, { until: (t) => consumerSpans(t, 'cart').length >= 1 + RETRIES && isComplete(t) });
     const tries = consumerSpans(trace, 'cart').sort((a, b) => a.startTime - b.startTime);
@@ -129,7 +118,7 @@ describe('scenario poison-message', () => {
   }
 
   it('retries an event cart cannot process, then leaves it in the dead-letter queue', async () => {
-    const before = await depth(amqpUrl, CART_DLQ);
+    const before = await queueDepth(amqpUrl, CART_DLQ);
     setScenarios(flagsFile(), ['poison-message'], true);
     const first = await firstCheckoutWhere((c) => cartSaw(c.trace, 'on'));
 
@@ -142,7 +131,7 @@ describe('scenario poison-message', () => {
     setScenarios(flagsFile(), ['poison-message'], false);
     await firstCheckoutWhere((c) => cartSaw(c.trace, 'off'));
     // Read once cart follows the switch (the tries of earlier poisoned events are long over).
-    const before = await depth(amqpUrl, CART_DLQ);
+    const before = await queueDepth(amqpUrl, CART_DLQ);
     const { trace, status } = await checkout();
     expect(status).toBe(201);
     expect(cartSaw(trace, 'off')).toBe(true);
@@ -151,6 +140,6 @@ describe('scenario poison-message', () => {
     expect(tries).toHaveLength(1);
     expect(tries.filter(isError)).toEqual([]);
     expect(tag(tries[0], 'traceshop.messaging.retry_count')).toBe(0);
-    expect(await depth(amqpUrl, CART_DLQ)).toBe(before);
+    expect(await queueDepth(amqpUrl, CART_DLQ)).toBe(before);
   }, 120_000);
 });

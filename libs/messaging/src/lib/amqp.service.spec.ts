@@ -2,7 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import { CART_ORDER_EVENTS_QUEUE, INVENTORY_ORDER_EVENTS_QUEUE, ORDER_CONFIRMED, ORDERS_EXCHANGE, PAYMENT_REQUESTS_QUEUE } from '@traceshop/contracts';
-import { createTestVhost, newRunId, waitFor } from '@traceshop/testing';
+import { createTestVhost, newRunId, queueDepth, waitFor } from '@traceshop/testing';
 import { connect } from 'amqplib';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -22,17 +22,6 @@ async function start(url: string, name = 'amqp-spec'): Promise<INestApplication>
   const app = moduleRef.createNestApplication();
   await app.init();
   return app;
-}
-
-/** Messages waiting in a queue, read through a connection of our own. */
-async function depth(url: string, queue: string) {
-  const conn = await connect(url);
-  try {
-    const ch = await conn.createChannel();
-    return (await ch.checkQueue(queue)).messageCount;
-  } finally {
-    await conn.close().catch(() => undefined);
-  }
 }
 
 async function deleteQueue(url: string, queue: string) {
@@ -87,7 +76,7 @@ describe('AmqpService', () => {
 
   it('declares the topology and routes order events to both consumers', async () => {
     await amqp.publish(ORDERS_EXCHANGE, ORDER_CONFIRMED, { orderId: 'o-1' });
-    await until(async () => (await depth(vhost.url, CART_ORDER_EVENTS_QUEUE)) === 1 && (await depth(vhost.url, INVENTORY_ORDER_EVENTS_QUEUE)) === 1);
+    await until(async () => (await queueDepth(vhost.url, CART_ORDER_EVENTS_QUEUE)) === 1 && (await queueDepth(vhost.url, INVENTORY_ORDER_EVENTS_QUEUE)) === 1);
   });
 
   it('answers a request with the handler result, and dead-letters what the handler rejects', async () => {
@@ -102,7 +91,7 @@ describe('AmqpService', () => {
 
     // (Long enough for all its tries: a retry past the request's deadline would be dropped, not dead-lettered.)
     await expect(amqp.request(PAYMENT_REQUESTS_QUEUE, { n: -1 }, 2_000)).rejects.toBeInstanceOf(ReplyTimeoutError);
-    await until(async () => (await depth(vhost.url, `${PAYMENT_REQUESTS_QUEUE}.dlq`)) === 1);
+    await until(async () => (await queueDepth(vhost.url, `${PAYMENT_REQUESTS_QUEUE}.dlq`)) === 1);
   });
 
   it('tries a failing message again, as first delivered, then dead-letters it; a passing retry is kept', async () => {
@@ -119,7 +108,7 @@ describe('AmqpService', () => {
     await amqp.publish(ORDERS_EXCHANGE, ORDER_CONFIRMED, { orderId: 'poison' });
     await amqp.publish(ORDERS_EXCHANGE, ORDER_CONFIRMED, { orderId: 'flaky' });
     const dlq = `${CART_ORDER_EVENTS_QUEUE}.dlq`;
-    await until(async () => (await depth(vhost.url, dlq)) === 1 && tries.filter((t) => t.orderId === 'flaky').length === 2 && (await depth(vhost.url, CART_ORDER_EVENTS_QUEUE)) === 0);
+    await until(async () => (await queueDepth(vhost.url, dlq)) === 1 && tries.filter((t) => t.orderId === 'flaky').length === 2 && (await queueDepth(vhost.url, CART_ORDER_EVENTS_QUEUE)) === 0);
 
     // 1 + MAX_RETRIES tries, each handed the routing key it was published with.
     expect(tries.filter((t) => t.orderId === 'poison')).toEqual(
@@ -155,8 +144,8 @@ describe('AmqpService', () => {
     expect(handled.filter((h) => h.startsWith('outage'))).toEqual(Array(2 + MAX_RETRIES).fill('outage:0'));
     expect(handled).toContain('in-time:0');
     expect(handled.some((h) => h.startsWith('too-late'))).toBe(false);
-    await until(async () => (await depth(vhost.url, INVENTORY_ORDER_EVENTS_QUEUE)) === 0);
-    expect(await depth(vhost.url, `${INVENTORY_ORDER_EVENTS_QUEUE}.dlq`)).toBe(0);
+    await until(async () => (await queueDepth(vhost.url, INVENTORY_ORDER_EVENTS_QUEUE)) === 0);
+    expect(await queueDepth(vhost.url, `${INVENTORY_ORDER_EVENTS_QUEUE}.dlq`)).toBe(0);
   }, 30_000);
 
   it('rejects a consumer the broker refuses, as a bug, and stays connected', async () => {
@@ -236,7 +225,7 @@ describe('AmqpService losing its connection', () => {
     );
     expect(received.map((r) => r.orderId)).not.toContain('while-down');
     // The topology was declared again: the deleted queue exists, bound, with the new message in it.
-    expect(await depth(vhost.url, INVENTORY_ORDER_EVENTS_QUEUE)).toBe(1);
+    expect(await queueDepth(vhost.url, INVENTORY_ORDER_EVENTS_QUEUE)).toBe(1);
     expect(unhandled).toEqual([]);
   }, 90_000);
 

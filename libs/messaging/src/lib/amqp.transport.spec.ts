@@ -3,8 +3,7 @@ import { ConfigModule } from '@nestjs/config';
 import { Ctx, EventPattern, MessagePattern, MicroserviceOptions, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { CART_ORDER_EVENTS_QUEUE, ORDER_CONFIRMED, ORDERS_EXCHANGE, PAYMENT_REQUESTS_QUEUE } from '@traceshop/contracts';
-import { createTestVhost, waitFor } from '@traceshop/testing';
-import { connect } from 'amqplib';
+import { createTestVhost, queueDepth, waitFor } from '@traceshop/testing';
 import { lastValueFrom } from 'rxjs';
 import { AmqpClient, AmqpRecord } from './amqp.client';
 import { BrokerUnavailableError } from './amqp.errors';
@@ -25,16 +24,6 @@ class Handlers {
   record(@Payload() { orderId }: { orderId: string }, @Ctx() ctx: AmqpContext) {
     seen.push({ orderId, routingKey: ctx.getRoutingKey(), tries: ctx.getRetryCount(), messageId: ctx.getMessage().properties.messageId });
     if (orderId === 'poison') throw new Error('cannot record it');
-  }
-}
-
-/** Messages waiting in a queue. */
-async function depth(url: string, queue: string) {
-  const conn = await connect(url);
-  try {
-    return (await (await conn.createChannel()).checkQueue(queue)).messageCount;
-  } finally {
-    await conn.close();
   }
 }
 
@@ -80,7 +69,7 @@ describe('AmqpTransport and AmqpClient', () => {
 
   it("does not swallow an event handler's failure, as Nest's own event dispatch does: tries, then the dead-letter queue", async () => {
     events.emit(ORDER_CONFIRMED, { orderId: 'poison' });
-    await waitFor(() => depth(vhost.url, `${CART_ORDER_EVENTS_QUEUE}.dlq`), (n) => n === 1, { what: 'the dead letter' });
+    await waitFor(() => queueDepth(vhost.url, `${CART_ORDER_EVENTS_QUEUE}.dlq`), (n) => n === 1, { what: 'the dead letter' });
     expect(seen.filter((s) => s.orderId === 'poison').map((s) => s.tries)).toEqual(Array.from({ length: 1 + MAX_RETRIES }, (_, i) => i));
   });
 

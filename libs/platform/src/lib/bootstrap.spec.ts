@@ -3,9 +3,8 @@ import { ConfigModule } from '@nestjs/config';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { CART_ORDER_EVENTS_QUEUE, ORDER_CONFIRMED, ORDERS_EXCHANGE, PAYMENT_REQUESTS_QUEUE } from '@traceshop/contracts';
 import { AmqpService, MAX_RETRIES, MessagingModule } from '@traceshop/messaging';
-import { createTestVhost, waitFor } from '@traceshop/testing';
+import { createTestVhost, queueDepth, waitFor } from '@traceshop/testing';
 import { IsInt } from 'class-validator';
-import { connect } from 'amqplib';
 import { createApp } from './bootstrap';
 import { LoggingModule } from './logging.module';
 
@@ -30,16 +29,6 @@ class Handlers {
     calls.push(`record ${orderId}`);
     // As pg reports Postgres restarting, more times than a message has tries.
     if (outages++ <= MAX_RETRIES) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
-  }
-}
-
-/** Messages waiting in a queue of the vhost. */
-async function depth(url: string, queue: string) {
-  const conn = await connect(url);
-  try {
-    return (await (await conn.createChannel()).checkQueue(queue)).messageCount;
-  } finally {
-    await conn.close();
   }
 }
 
@@ -68,7 +57,7 @@ describe('createApp with message handlers', () => {
     const amqp = app.get(AmqpService);
     await expect(amqp.request(PAYMENT_REQUESTS_QUEUE, { n: 21 }, 5_000)).resolves.toEqual({ doubled: 42 });
     await expect(amqp.request(PAYMENT_REQUESTS_QUEUE, { n: 'twenty', extra: true }, 1_000)).rejects.toThrow('no reply');
-    await waitFor(() => depth(vhost.url, `${PAYMENT_REQUESTS_QUEUE}.dlq`), (n) => n === 1, { what: 'the refused request dead-lettered' });
+    await waitFor(() => queueDepth(vhost.url, `${PAYMENT_REQUESTS_QUEUE}.dlq`), (n) => n === 1, { what: 'the refused request dead-lettered' });
     expect(calls.filter((c) => c.startsWith('double'))).toEqual(['double 21']);
   });
 
@@ -76,7 +65,7 @@ describe('createApp with message handlers', () => {
     await app.get(AmqpService).publish(ORDERS_EXCHANGE, ORDER_CONFIRMED, { orderId: 'o-1' });
     // 1 s, 2 s, 4 s of outage waits, then the fourth delivery goes through.
     await waitFor(async () => calls.filter((c) => c === 'record o-1').length, (n) => n === 2 + MAX_RETRIES, { timeoutMs: 20_000, what: 'the outage to pass' });
-    await waitFor(() => depth(vhost.url, CART_ORDER_EVENTS_QUEUE), (n) => n === 0, { what: 'the event settled' });
-    expect(await depth(vhost.url, `${CART_ORDER_EVENTS_QUEUE}.dlq`)).toBe(0);
+    await waitFor(() => queueDepth(vhost.url, CART_ORDER_EVENTS_QUEUE), (n) => n === 0, { what: 'the event settled' });
+    expect(await queueDepth(vhost.url, `${CART_ORDER_EVENTS_QUEUE}.dlq`)).toBe(0);
   }, 30_000);
 });

@@ -1,3 +1,4 @@
+import { connect } from 'amqplib';
 import { randomBytes } from 'node:crypto';
 import { createDatabase, createVhost, databaseUrl, deleteRedisKeys, deleteVhost, dropDatabase } from './resources';
 
@@ -24,3 +25,13 @@ export async function createTestVhost(runId = newRunId()) {
 
 /** Removes every Redis key of one test file (its key prefix). */
 export const dropTestKeys = (prefix: string) => deleteRedisKeys(REDIS_URL, prefix);
+
+/** Messages waiting in `queue` of the vhost at `amqpUrl`, read through a connection of our own. */
+export async function queueDepth(amqpUrl: string, queue: string): Promise<number> {
+  const connection = await connect(amqpUrl);
+  try {
+    return (await (await connection.createChannel()).checkQueue(queue)).messageCount;
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
+}
