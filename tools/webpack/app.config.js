@@ -20,7 +20,9 @@ module.exports = function appConfig(appDir) {
         target: 'node',
         compiler: 'tsc',
         main: './src/main.ts',
-        additionalEntryPoints: [{ entryName: 'telemetry', entryPath: '../../libs/telemetry/src/preload.ts' }],
+        // Absolute: the plugin resolves a path that does not start with './' against the workspace
+        // root, so '../../libs/…' only worked where the checkout sat two levels below '/'.
+        additionalEntryPoints: [{ entryName: 'telemetry', entryPath: join(appDir, '../../libs/telemetry/src/preload.ts') }],
         tsConfig: './tsconfig.app.json',
         assets: hasMigrations ? [{ input: './src/migrations', glob: '*.sql', output: 'migrations' }] : [],
         externalDependencies: 'all',
