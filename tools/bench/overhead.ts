@@ -22,10 +22,10 @@
  *     [--reps 3] [--rate 3] [--duration 60s] [--warmup 15s] [--max-vus 8] \
  *     [--configs sdk-off,always-off,ratio-10,full,collector-down] [--port-base 24000] [--out docs/benchmarks]
  */
-import { ALL_APPS, findTraces, portOpen, stackPorts, startStack, type Stack } from '@traceshop/testing';
+import { ALL_APPS, findTraces, k6Binary, pinnedVersions, portOpen, stackPorts, startStack, type Stack } from '@traceshop/testing';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, homedir, release, tmpdir, totalmem } from 'node:os';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { INSTRUMENTATION_NAMES } from '../../libs/telemetry/src/lib/instrumentations';
@@ -108,7 +108,7 @@ async function main() {
   mkdirSync(out, { recursive: true });
   const meta = {
     date: started.toISOString(),
-    machine: `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${release()}, Node ${process.version}, k6 ${versions().K6_VERSION}`,
+    machine: `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${release()}, Node ${process.version}, k6 ${pinnedVersions().K6_VERSION}`,
     command: `npx tsx --tsconfig tsconfig.base.json tools/bench/overhead.ts --reps ${reps} --rate ${rate} --duration ${args.duration} --warmup ${args.warmup} --max-vus ${maxVus} --configs ${args.configs} --out ${args.out}`,
     reps,
     rate,
@@ -251,20 +251,6 @@ function peakRssMiB(pid: number): number {
 
 function diff(after: Record<string, number>, before: Record<string, number>) {
   return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - before[k]]));
-}
-
-function versions(): Record<string, string> {
-  return Object.fromEntries(
-    readFileSync(join(root, 'otel/versions.env'), 'utf8')
-      .split('\n')
-      .map((l) => /^([A-Z0-9_]+)=(.*)$/.exec(l.trim()))
-      .filter((m) => m !== null)
-      .map((m) => [m[1], m[2]]),
-  );
-}
-
-function k6Binary(): string {
-  return join(process.env.TRACESHOP_TOOLS || join(homedir(), '.cache/traceshop/tools'), `k6-${versions().K6_VERSION}`);
 }
 
 function seconds(duration: string): number {

@@ -1,20 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { k6Binary } from '@traceshop/testing';
 import { gatewayUrl, jaegerUrl } from './shop';
 
 // Running the repository's k6 scripts (k6/) with the pinned binary, as a person would.
 
 /** The repository root: k6 runs from there, so scripts and their summary paths resolve as documented. */
 export const root = join(__dirname, '../../..');
-
-/** The pinned k6 (K6_VERSION in otel/versions.env), where tools/build-tools.sh puts it. */
-export function k6Binary(): string {
-  const version = /^K6_VERSION=(\S+)/m.exec(readFileSync(join(root, 'otel/versions.env'), 'utf8'))?.[1];
-  if (!version) throw new Error('no K6_VERSION in otel/versions.env');
-  return join(process.env.TRACESHOP_TOOLS || join(homedir(), '.cache/traceshop/tools'), `k6-${version}`);
-}
 
 export interface K6Run {
   /** k6's exit code: 0 every threshold held, 99 one failed, 107 the script failed; null when killed. */
@@ -25,8 +17,7 @@ export interface K6Run {
 
 /** Runs k6 to its end, or kills it after `timeoutMs`. */
 export function runK6(args: string[], timeoutMs: number): Promise<K6Run> {
-  const k6 = k6Binary();
-  if (!existsSync(k6)) throw new Error(`${k6} is missing: build it with \`bash tools/build-tools.sh k6\``);
+  const k6 = k6Binary(root);
   return new Promise((resolve, reject) => {
     const child = spawn(k6, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

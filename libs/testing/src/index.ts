@@ -8,3 +8,4 @@ export type { FaultSignal, LogMode, ProcessHandle, RestartPolicy } from './lib/p
 export * from './lib/resources';
 export * from './lib/test-resources';
 export * from './lib/scenarios';
+export { k6Binary, pinnedVersions, repoRoot } from './lib/tools';

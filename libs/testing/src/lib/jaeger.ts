@@ -101,6 +101,9 @@ export interface FindTracesOptions {
   limit?: number;
   /** Only traces with a span carrying all these tags (string match). */
   tags?: Record<string, string>;
+  /** A window instead of `lookback`: traces that started between these times (ms since the epoch). */
+  startMs?: number;
+  endMs?: number;
 }
 
 /** Searches Jaeger's recent traces of one service (one request, no polling: wrap it in `waitFor`). */
@@ -108,7 +111,13 @@ export async function findTraces(jaegerUrl: string, options: FindTracesOptions):
   const url = new URL('/api/traces', jaegerUrl);
   url.searchParams.set('service', options.service);
   if (options.operation) url.searchParams.set('operation', options.operation);
-  url.searchParams.set('lookback', options.lookback ?? '1h');
+  if (options.startMs !== undefined) {
+    // Jaeger's start/end are microseconds.
+    url.searchParams.set('start', String(options.startMs * 1000));
+    url.searchParams.set('end', String((options.endMs ?? Date.now()) * 1000));
+  } else {
+    url.searchParams.set('lookback', options.lookback ?? '1h');
+  }
   url.searchParams.set('limit', String(options.limit ?? 20));
   if (options.tags) url.searchParams.set('tags', JSON.stringify(options.tags));
   const res = await fetch(url);

@@ -44,3 +44,14 @@ export function locateTools(root = repoRoot()): ToolPaths {
   }
   return tools;
 }
+
+/**
+ * The pinned k6 (K6_VERSION in otel/versions.env), where tools/build-tools.sh puts it; throws,
+ * saying how to build it, if it is missing.
+ */
+export function k6Binary(root = repoRoot()): string {
+  const dir = process.env.TRACESHOP_TOOLS || join(homedir(), '.cache/traceshop/tools');
+  const k6 = join(dir, `k6-${pinnedVersions(root).K6_VERSION}`);
+  if (!existsSync(k6)) throw new Error(`missing ${k6}: build it first with \`bash tools/build-tools.sh k6\` (once; takes a few minutes)`);
+  return k6;
+}
