@@ -33,6 +33,10 @@ export class InventoryRepository {
     // identical `SELECT … WHERE p.sku = $1` spans, one per product, where one query used to be.
     if (await this.flags.isOn(SCENARIOS.nPlusOne)) {
       const { rows: skus } = await this.pool.query<{ sku: string }>(`SELECT sku FROM products ORDER BY sku`);
+      // Fix fix.n-plus-one: the loader takes the whole list of skus and asks for them in one
+      // query, so the round trips stop growing with the catalogue: one `SELECT … WHERE p.sku =
+      // ANY($1)` span under GET /products instead of the ladder.
+      if (await this.flags.fixOn(SCENARIOS.nPlusOne)) return this.productsOf(skus.map((row) => row.sku));
       const products: Product[] = [];
       for (const { sku } of skus) {
         const product = await this.product(sku);
@@ -42,6 +46,15 @@ export class InventoryRepository {
     }
     const { rows } = await this.pool.query<Product>(
       `SELECT ${PRODUCT_COLUMNS} FROM products p JOIN stock s USING (sku) ORDER BY p.sku`,
+    );
+    return rows;
+  }
+
+  /** The products of these skus, in sku order, in one query (unknown skus are left out). */
+  async productsOf(skus: string[]): Promise<Product[]> {
+    const { rows } = await this.pool.query<Product>(
+      `SELECT ${PRODUCT_COLUMNS} FROM products p JOIN stock s USING (sku) WHERE p.sku = ANY($1) ORDER BY p.sku`,
+      [skus],
     );
     return rows;
   }
@@ -62,12 +75,19 @@ export class InventoryRepository {
    */
   async reserve(orderId: string, quantities: Map<string, number>, traceContext: Record<string, string>): Promise<ReserveOutcome> {
     const hotRow = await this.flags.isOn(SCENARIOS.lockContention);
+    const sequenced = hotRow && (await this.flags.fixOn(SCENARIOS.lockContention));
     return inTransaction(this.pool, async (client) => {
       // Scenario lock-contention: every reservation first takes the next number from one shared
       // counter row and keeps its lock until COMMIT, so concurrent checkouts run one at a time.
       // In the trace, each `inventory.reserve` starts with a `SELECT … FROM counters … FOR UPDATE`
       // that waits for all the reservations ahead of it: a staircase.
-      if (hotRow) {
+      // Fix fix.lock-contention: the number comes from a sequence. nextval locks nothing until
+      // COMMIT (it is never rolled back: a refused reservation leaves a gap, which a running
+      // count can live with), so reservations of different products run side by side again:
+      // one short `SELECT nextval(…)` span and no staircase.
+      if (sequenced) {
+        await client.query(`SELECT nextval('reservation_numbers')`);
+      } else if (hotRow) {
         await client.query(`SELECT value FROM counters WHERE name = 'reservations' FOR UPDATE`);
         await client.query(`UPDATE counters SET value = value + 1 WHERE name = 'reservations'`);
       }

@@ -1,8 +1,8 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { context, propagation, trace } from '@opentelemetry/api';
-import type { Product, Reservation, ReservationRequest } from '@traceshop/contracts';
-import { markFailed } from '@traceshop/platform';
+import { SCENARIOS, type Product, type Reservation, type ReservationRequest } from '@traceshop/contracts';
+import { Flags, markFailed } from '@traceshop/platform';
 import { InventoryRepository } from './inventory.repository';
 import { ProductsCache } from './products.cache';
 
@@ -14,16 +14,37 @@ export class InventoryService {
     private readonly repository: InventoryRepository,
     private readonly cache: ProductsCache,
     private readonly config: ConfigService,
+    private readonly flags: Flags,
   ) {}
+
+  /** The catalogue read under way, shared by the requests that arrive meanwhile (fix.cache-stampede). */
+  private reading?: Promise<{ products: Product[]; hit: boolean }>;
 
   /** The catalogue, read through the Redis cache: a hit shows no Postgres span in the trace. */
   async products(): Promise<Product[]> {
+    const span = trace.getActiveSpan();
+    let read: Promise<{ products: Product[]; hit: boolean }>;
+    // Fix fix.cache-stampede: a single flight. Requests that come while a read is under way wait
+    // for it instead of each asking Redis and then Postgres; with the cache written again (see
+    // ProductsCache.set), a burst after an expiry loads the list once. In the traces, one request
+    // has the Redis and Postgres spans; the others have none and `traceshop.cache.coalesced`.
+    if (await this.flags.fixOn(SCENARIOS.cacheStampede)) {
+      span?.setAttribute('traceshop.cache.coalesced', this.reading !== undefined);
+      read = this.reading ??= this.readThrough().finally(() => (this.reading = undefined));
+    } else {
+      read = this.readThrough();
+    }
+    const { products, hit } = await read;
+    span?.setAttribute('traceshop.cache.hit', hit);
+    return products;
+  }
+
+  private async readThrough(): Promise<{ products: Product[]; hit: boolean }> {
     const cached = await this.cache.get();
-    trace.getActiveSpan()?.setAttribute('traceshop.cache.hit', cached !== undefined);
-    if (cached) return cached;
+    if (cached) return { products: cached, hit: true };
     const products = await this.repository.products();
     await this.cache.set(products, this.config.getOrThrow<number>('PRODUCT_CACHE_TTL_SECONDS'));
-    return products;
+    return { products, hit: false };
   }
 
   /** One product, straight from Postgres: cart prices an item with it, so it must be current. */

@@ -25,7 +25,9 @@ export class ProductsCache {
     // Scenario cache-stampede: the write is skipped, so the cache stays empty and every
     // GET /products reads Redis, misses and asks Postgres. In the traces: a Redis `get` and no
     // `set` under each request, then the same product `SELECT`, again and again, at once.
-    if (await this.flags.isOn(SCENARIOS.cacheStampede)) return;
+    // Fix fix.cache-stampede: the write is back (skipping it was the bug), and
+    // InventoryService.products shares one read among the requests that miss together.
+    if ((await this.flags.isOn(SCENARIOS.cacheStampede)) && !(await this.flags.fixOn(SCENARIOS.cacheStampede))) return;
     await this.redis.set(KEY, JSON.stringify(products), 'EX', ttlSeconds);
   }
 

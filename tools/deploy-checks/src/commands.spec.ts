@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFix } from '@traceshop/testing';
 import { read, root } from './workspace';
 
 /**
@@ -58,7 +59,11 @@ describe('the commands of the README', () => {
     try {
       copyFileSync(join(root, 'flags/traceshop.flagd.json'), file);
       expect(run('tools/scenario.ts', ['on', 'slow-checkout'], { FLAGS_FILE: file })).toMatch(/^ON\s+slow-checkout/m);
-      expect(run('tools/scenario.ts', ['off', '--all'], { FLAGS_FILE: file })).toMatch(/^off\s+slow-checkout/m);
+      setFix(file, 'n-plus-one', true); // as `npm run lab -- fix n-plus-one` does
+      expect(run('tools/scenario.ts', ['list'], { FLAGS_FILE: file })).toMatch(/^off\s+n-plus-one\s+fix ON\s/m);
+      const clean = run('tools/scenario.ts', ['off', '--all'], { FLAGS_FILE: file }); // faults and fixes
+      expect(clean).toMatch(/^off\s+slow-checkout/m);
+      expect(clean).toMatch(/^off\s+n-plus-one\s+fix off\s/m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

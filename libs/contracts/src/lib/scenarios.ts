@@ -22,3 +22,10 @@ export const SCENARIOS = {
 } as const;
 
 export type ScenarioName = (typeof SCENARIOS)[keyof typeof SCENARIOS];
+
+/**
+ * The switch of a scenario's fix: a boolean flag `fix.<scenario>` in the same flag file, separate
+ * from the fault's (HotROD's way). With the fault still on, the fix changes the code where the
+ * fault lives the way an engineer would repair it (`npm run lab -- fix <lab>`).
+ */
+export const fixFlag = (scenario: ScenarioName) => `fix.${scenario}` as const;

@@ -4,7 +4,7 @@ import { FlagdProvider } from '@openfeature/flagd-provider';
 import { Client, EvaluationDetails, FlagValue, Hook, HookContext, OpenFeature } from '@openfeature/server-sdk';
 import { trace } from '@opentelemetry/api';
 import { unwatchFile, watchFile } from 'node:fs';
-import type { ScenarioName } from '@traceshop/contracts';
+import { fixFlag, type ScenarioName } from '@traceshop/contracts';
 
 /**
  * Puts every flag evaluation on the active span as the semantic conventions' `feature_flag.evaluation`
@@ -25,7 +25,7 @@ class FlagSpanHook implements Hook {
 const FLAG_FILE_POLL_MS = 1_000;
 
 /**
- * The fault-scenario switch: OpenFeature with flagd's in-process provider reading the flag file
+ * The fault-scenario switch, and each fault's fix switch: OpenFeature with flagd's in-process provider reading the flag file
  * (FLAGS_FILE, flagd's JSON format). The provider polls the file, so `scenario on/off` takes
  * effect in every service within about a second, without a restart.
  */
@@ -50,6 +50,11 @@ export class Flags implements OnModuleInit, OnApplicationShutdown {
   /** Whether a scenario is switched on (off when the flag file cannot be read). */
   isOn(scenario: ScenarioName): Promise<boolean> {
     return this.client?.getBooleanValue(scenario, false) ?? Promise.resolve(false);
+  }
+
+  /** Whether the fix of a scenario (`fix.<scenario>`) is switched on (off when unreadable). */
+  fixOn(scenario: ScenarioName): Promise<boolean> {
+    return this.client?.getBooleanValue(fixFlag(scenario), false) ?? Promise.resolve(false);
   }
 
   /** A scenario's number (e.g. a percentage), 0 when off or unreadable. */

@@ -1,8 +1,8 @@
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCENARIOS } from '@traceshop/contracts';
-import { listScenarios, scenarioTable, setScenarios } from './scenarios';
+import { listScenarios, scenarioTable, setFix, setScenarios, switchAllOff } from './scenarios';
 
 const ROOT = join(__dirname, '../../../..');
 const FLAGS = join(ROOT, 'flags/traceshop.flagd.json');
@@ -43,6 +43,54 @@ describe('scenarios', () => {
         expect({ path, exists: existsSync(join(ROOT, dir)) && readdirSync(join(ROOT, dir)).some((f) => pattern.test(f)) }).toEqual({ path, exists: true });
       }
     }
+  });
+
+  it('gives each fix its own boolean switch fix.<scenario>, off, saying what it changes and where, explained in its lab', () => {
+    const flags = JSON.parse(readFileSync(FLAGS, 'utf8')).flags as Record<string, { variants: object; defaultVariant: string; metadata: Record<string, string> }>;
+    const fixes = Object.keys(flags).filter((name) => name.startsWith('fix.'));
+    expect(fixes.length).toBeGreaterThanOrEqual(3);
+    for (const name of fixes) {
+      const { variants, defaultVariant, metadata } = flags[name];
+      expect({ name, variants, defaultVariant, fixes: metadata.fixes }).toEqual({ name, variants: { on: true, off: false }, defaultVariant: 'off', fixes: name.slice(4) });
+      expect(Object.values(SCENARIOS)).toContain(metadata.fixes);
+      expect(metadata.does.length).toBeGreaterThan(10);
+      const lab = readFileSync(join(ROOT, 'docs/labs', `${metadata.fixes}.md`), 'utf8');
+      expect(lab).toContain(`npm run lab -- fix ${metadata.fixes}`);
+      for (const where of metadata.where.split(', ')) {
+        expect({ where, exists: existsSync(join(ROOT, where)) }).toEqual({ where, exists: true });
+        expect(lab).toContain(where);
+      }
+    }
+    // Fixes are not scenarios: each shows up as the state of its fault's fix.
+    const scenarios = listScenarios(FLAGS);
+    expect(scenarios.map((s) => s.name).filter((name) => name.startsWith('fix.'))).toEqual([]);
+    expect(scenarios.filter((s) => s.fix).map((s) => s.fix!.flag).sort()).toEqual(fixes.sort());
+    expect(scenarios.find((s) => s.name === 'n-plus-one')!.fix).toEqual({ flag: 'fix.n-plus-one', on: false, does: flags['fix.n-plus-one'].metadata.does, where: 'apps/inventory/src/inventory.repository.ts' });
+  });
+
+  it('applies and undoes a fix without touching its fault, and turns every fault and fix off at once', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'flags-')), 'flags.json');
+    copyFileSync(FLAGS, file);
+    const state = (name: string) => listScenarios(file).find((s) => s.name === name)!;
+    setScenarios(file, ['n-plus-one', 'lock-contention'], true);
+    setFix(file, 'n-plus-one', true);
+    expect([state('n-plus-one').on, state('n-plus-one').fix!.on]).toEqual([true, true]);
+    expect([state('lock-contention').on, state('lock-contention').fix!.on]).toEqual([true, false]);
+    setFix(file, 'n-plus-one', false);
+    expect([state('n-plus-one').on, state('n-plus-one').fix!.on]).toEqual([true, false]);
+
+    setFix(file, 'cache-stampede', true);
+    setScenarios(file, ['payment-declines=half'], true);
+    switchAllOff(file);
+    const flags = JSON.parse(readFileSync(file, 'utf8')).flags as Record<string, { defaultVariant: string }>;
+    expect(Object.entries(flags).filter(([, f]) => f.defaultVariant !== 'off')).toEqual([]);
+
+    expect(() => setFix(file, 'no-such-thing', true)).toThrow(/unknown scenario "no-such-thing"/);
+    const { [`fix.lock-contention`]: _, ...others } = flags;
+    writeFileSync(file, JSON.stringify({ flags: others }));
+    expect(() => setFix(file, 'lock-contention', true)).toThrow(/"lock-contention" has no fix switch/);
+    expect(state('lock-contention').fix).toBeUndefined();
+    expect(() => setScenarios(file, ['fix.n-plus-one'], true)).toThrow(/unknown scenario "fix.n-plus-one"/); // a fix is switched with setFix
   });
 
   it('switches a scenario on and off in a copy of the flag file', () => {
