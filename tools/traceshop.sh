@@ -5,6 +5,7 @@
 #   npm run scenario -- list|on|off   switches the fault scenarios (flags/traceshop.flagd.json)
 #   npm run audit [-- --json]   checks the invariants across the services' data (tools/audit)
 #   npm run trace -- <trace-id>|--last   draws a trace from Jaeger in the terminal (tools/trace)
+#   npm run lab -- start|check|fix|verify|reset <lab>   the labs of docs/labs, graded (tools/lab)
 #   npm run reliability         runs the fault suite alone and writes docs/reliability.md
 # Both bring their own Node 24 (tools/node.sh), npm dependencies, and the pinned Collector and
 # Jaeger (tools/build-tools.sh, cached in ~/.cache/traceshop, built once).
@@ -62,6 +63,10 @@ case ${1:-} in
     shift
     exec $TSX tools/trace/src/trace.ts "$@"
     ;;
+  lab)
+    shift
+    exec $TSX tools/lab/src/lab.ts "$@"
+    ;;
   reliability)
     setup
     rm -rf dist/test-results
@@ -71,7 +76,7 @@ case ${1:-} in
     node tools/test-summary.js "$status"
     ;;
   *)
-    echo "usage: $0 start|test|scenario|audit|trace|reliability" >&2
+    echo "usage: $0 start|test|scenario|audit|trace|lab|reliability" >&2
     exit 2
     ;;
 esac

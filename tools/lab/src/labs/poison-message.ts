@@ -1,0 +1,50 @@
+import { isError, mode, serviceOf, tag, type Evidence } from '../evidence';
+import { fixSwitch } from '../fixes';
+import { choice, right, wrong, type Lab } from '../lab.types';
+
+/** Per trace: cart's failed processing spans (one per delivery of the same event). */
+function failedDeliveries(evidence: Evidence): number[] {
+  return evidence.traces
+    .map((t) => t.spans.filter((s) => serviceOf(t, s) === 'cart' && isError(s) && tag(s, 'traceshop.messaging.retry_count') !== undefined).length)
+    .filter((n) => n > 0);
+}
+
+export const poisonMessage: Lab = {
+  name: 'poison-message',
+  scenario: 'poison-message',
+  practise: 'a consumer that keeps failing: retries, exceptions on spans, the dead-letter queue',
+  faultStaysOn: true,
+  questions: [
+    {
+      id: 'attempts',
+      ask: 'How many times does cart try to process one order.confirmed?',
+      hint: 'Search service cart with error=true, open one trace and count cart’s red spans; read traceshop.messaging.retry_count on each.',
+      grade(answer, evidence) {
+        return Number(answer) === mode(failedDeliveries(evidence)) ? right : wrong('Count the red processing spans of cart in one trace.');
+      },
+    },
+    {
+      id: 'where',
+      ask: 'After the last attempt, where is the message?',
+      choices: ['dead-letter-queue', 'dropped', 'requeued-forever', 'inventory'],
+      hint: 'What does the last attempt’s span say, and which queues does RabbitMQ have besides cart’s?',
+      grade: (answer) => choice(answer, 'dead-letter-queue', 'It is neither lost nor retried forever: RabbitMQ keeps it somewhere a person can look.'),
+    },
+    {
+      id: 'inventory',
+      ask: 'Did inventory process the same event?',
+      choices: ['yes', 'no'],
+      hint: 'The orders exchange fans out: look at inventory’s processing span in the same trace.',
+      grade(answer, evidence) {
+        const ok = evidence.traces.some((t) => t.spans.some((s) => serviceOf(t, s) === 'cart' && isError(s)) && t.spans.some((s) => serviceOf(t, s) === 'inventory' && s.operationName.includes('process') && !isError(s)));
+        return choice(answer, ok ? 'yes' : 'no', 'Look for inventory’s span in a trace where cart failed.');
+      },
+    },
+  ],
+  fix: fixSwitch('poison-message', 'cart handles the events it choked on (apps/cart/src/order-events.controller.ts), and the dead-lettered ones go back to its queue to be processed'),
+  verify(evidence, k6Green) {
+    const failed = failedDeliveries(evidence);
+    if (!k6Green) return wrong('k6’s thresholds are still red.');
+    return failed.length === 0 ? right : wrong(`cart still failed on events in ${failed.length} traces`);
+  },
+};

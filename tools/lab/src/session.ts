@@ -1,0 +1,76 @@
+import { databaseUrl, k6Binary, repoRoot, waitFor } from '@traceshop/testing';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Evidence, type LabRun } from './evidence';
+import type { Lab, LabContext } from './lab.types';
+
+const root = repoRoot(__dirname);
+
+/** The services re-read the flag file every second: a switch is in force everywhere after this. */
+export const SETTLE_MS = 2_000;
+
+/** Where the running shop is: `npm start`'s defaults, or the TRACESHOP_* variables (compose, tests). */
+export function labContext(env = process.env): LabContext {
+  return {
+    gatewayUrl: env.TRACESHOP_GATEWAY_URL ?? 'http://127.0.0.1:8080',
+    jaegerUrl: env.TRACESHOP_JAEGER_URL ?? 'http://127.0.0.1:16686',
+    flagsFile: env.TRACESHOP_FLAGS_FILE ?? join(root, 'flags/traceshop.flagd.json'),
+    databaseUrl: env.TRACESHOP_DATABASE_URL ?? databaseUrl('traceshop'),
+    amqpUrl: env.TRACESHOP_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/traceshop',
+  };
+}
+
+/** Per lab: the recorded run, which questions were answered right, fixed, verified. */
+export type Progress = Record<string, { run?: LabRun; answered: Record<string, boolean>; fixed?: boolean; verified?: boolean }>;
+
+const progressFile = () => process.env.TRACESHOP_LAB_PROGRESS ?? join(root, 'tmp/labs/progress.json');
+
+export function readProgress(): Progress {
+  const file = progressFile();
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Progress) : {};
+}
+
+export function saveProgress(progress: Progress): void {
+  const file = progressFile();
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(progress, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+}
+
+/**
+ * Runs the lab's incident script (k6/incidents/<scenario>.ts) against the shop, its output shown
+ * as it comes, and returns the run: its window and the trace ids k6 printed. Then waits until
+ * the run's spans have arrived in Jaeger (the span count stops growing).
+ */
+export async function runIncident(lab: Lab, ctx: LabContext, purpose: 'start' | 'verify'): Promise<LabRun> {
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS)); // the flag switch takes effect
+  const startedMs = Date.now();
+  const env = { BASE_URL: ctx.gatewayUrl, JAEGER_URL: ctx.jaegerUrl, SUMMARY_DIR: join(root, 'tmp/labs') };
+  const args = ['run', '--no-color', '--quiet', ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), `k6/incidents/${lab.scenario}.ts`];
+  const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
+    const child = spawn(k6Binary(root), args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const show = (d: Buffer) => {
+      output += d;
+      if (purpose === 'start' || process.env.TRACESHOP_LAB_QUIET !== '1') process.stdout.write(d);
+    };
+    child.stdout.on('data', show);
+    child.stderr.on('data', show);
+    child.on('error', reject);
+    child.on('close', (c) => resolve({ code: c, output }));
+  });
+  const run: LabRun = { startedMs, endedMs: Date.now(), traceIds: [...new Set([...output.matchAll(/trace_id=([0-9a-f]{32})/g)].map((m) => m[1]))], k6Code: code };
+  if (code !== 0 && code !== 99) throw new Error(`k6 failed (exit ${code}): is the shop running at ${ctx.gatewayUrl}?`);
+  let last = -1;
+  await waitFor(
+    async () => (await Evidence.load(ctx.jaegerUrl, run)).traces.reduce((n, t) => n + t.spans.length, 0),
+    (spans) => {
+      const settled = spans > 0 && spans === last;
+      last = spans;
+      return settled;
+    },
+    { timeoutMs: 30_000, intervalMs: 2_000, what: `the run's traces in Jaeger (${ctx.jaegerUrl})` },
+  );
+  return run;
+}
