@@ -15,18 +15,22 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { INVENTORY_ORDER_EVENTS_QUEUE, ORDER_CONFIRMED, ORDER_DECLINED, ORDERS_EXCHANGE, type OrderEvent } from '@traceshop/contracts';
+import { INVENTORY_ORDER_EVENTS_QUEUE, ORDER_CONFIRMED, ORDER_DECLINED, ORDERS_EXCHANGE, SCENARIOS, type OrderEvent, type ScenarioName } from '@traceshop/contracts';
 import { AmqpService } from '@traceshop/messaging';
-import { createApp } from '@traceshop/platform';
-import { createTestDatabase, createTestVhost, dropTestKeys, jsonClient, newRunId, REDIS_URL, waitFor } from '@traceshop/testing';
+import { createApp, Flags, PG_POOL } from '@traceshop/platform';
+import { createTestDatabase, createTestVhost, dropTestKeys, jsonClient, newRunId, REDIS_URL, setFix, setScenarios, switchAllOff, waitFor } from '@traceshop/testing';
 import { connect } from 'amqplib';
 import Redis from 'ioredis';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
+import { InventoryRepository } from './inventory.repository';
+import { InventoryService } from './inventory.service';
 import { OrderEventsController } from './order-events.controller';
 
 /**
@@ -117,6 +121,9 @@ describe('inventory API', () => {
   let pg: Pool;
   let redis: Redis;
   let payment: Awaited<ReturnType<typeof startPaymentStandIn>>;
+  // A copy of the flag file, so the fault and fix tests switch scenarios for this app only.
+  const flagsDir = mkdtempSync(join(tmpdir(), 'inventory-flags-'));
+  const flagsFile = join(flagsDir, 'flags.json');
 
   const available = async (sku: string) => (await api.get(`/products/${sku}`)).body.available as number;
   const reservationOf = async (orderId: string) =>
@@ -165,6 +172,7 @@ describe('inventory API', () => {
     context.setGlobalContextManager(new AsyncLocalContextManager());
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     trace.setGlobalTracerProvider({ getTracer: () => recordingTracer });
+    copyFileSync(join(__dirname, '../../../flags/traceshop.flagd.json'), flagsFile);
     [db, vhost, payment] = await Promise.all([createTestDatabase(runId), createTestVhost(runId), startPaymentStandIn()]);
     Object.assign(process.env, {
       PORT: '0',
@@ -172,7 +180,7 @@ describe('inventory API', () => {
       REDIS_URL,
       REDIS_KEY_PREFIX: `${runId}:`,
       AMQP_URL: vhost.url,
-      FLAGS_FILE: join(__dirname, '../../../flags/traceshop.flagd.json'),
+      FLAGS_FILE: flagsFile,
       LOG_LEVEL: 'silent',
       // Reservations expire after a second and are looked for ten times a second; the payment
       // stand-in says `unknown` (keep) for every order but those a test gives an answer.
@@ -195,6 +203,7 @@ describe('inventory API', () => {
     await redis?.quit();
     await dropTestKeys(`${runId}:`);
     await Promise.all([db?.drop(), vhost?.drop()]);
+    rmSync(flagsDir, { recursive: true, force: true });
     trace.disable();
     propagation.disable();
     context.disable();
@@ -441,5 +450,120 @@ describe('inventory API', () => {
     } finally {
       errors.mockRestore();
     }
+  });
+
+  // The three inventory faults with their fixes: the fault stays on, the fix removes its signature.
+  describe('fixes', () => {
+    let switched: ScenarioName | undefined;
+    /** Sets a fault and its fix in this app's flag file, and waits until the app evaluates both so. */
+    async function switchTo(scenario: ScenarioName, fault: boolean, fix: boolean) {
+      switched = scenario;
+      setScenarios(flagsFile, [scenario], fault);
+      setFix(flagsFile, scenario, fix);
+      const flags = app.get(Flags);
+      await waitFor(() => Promise.all([flags.isOn(scenario), flags.fixOn(scenario)]), ([f, x]) => f === fault && x === fix, {
+        timeoutMs: 10_000,
+        intervalMs: 50,
+        what: `${scenario} ${fault ? 'on' : 'off'}, its fix ${fix ? 'on' : 'off'}`,
+      });
+    }
+    afterEach(async () => {
+      switchAllOff(flagsFile);
+      if (switched) await switchTo(switched, false, false);
+    });
+
+    /** The statements inventory sends through its pool while `run` runs (the real pool, watched, not replaced). */
+    async function statementsOf<T>(run: () => Promise<T>): Promise<{ result: T; sql: string[] }> {
+      const query = jest.spyOn(app.get<Pool>(PG_POOL), 'query');
+      try {
+        const result = await run();
+        return { result, sql: (query.mock.calls as unknown as [string | { text: string }][]).map(([q]) => (typeof q === 'string' ? q : q.text)) };
+      } finally {
+        query.mockRestore();
+      }
+    }
+
+    it('n-plus-one: the fix loads the products in one batched query instead of one per product', async () => {
+      const repository = app.get(InventoryRepository);
+      const catalogue = await repository.products(); // one query, all off
+      const catalogueSql = (sql: string[]) => sql.filter((q) => /FROM products/.test(q));
+
+      await switchTo(SCENARIOS.nPlusOne, true, false);
+      const ladder = await statementsOf(() => repository.products());
+      expect(ladder.result).toEqual(catalogue);
+      expect(catalogueSql(ladder.sql).filter((q) => q.endsWith('WHERE p.sku = $1'))).toHaveLength(catalogue.length);
+
+      await switchTo(SCENARIOS.nPlusOne, true, true);
+      const batched = await statementsOf(() => repository.products());
+      expect(batched.result).toEqual(catalogue);
+      expect(catalogueSql(batched.sql)).toEqual(['SELECT sku FROM products ORDER BY sku', expect.stringMatching(/WHERE p\.sku = ANY\(\$1\) ORDER BY p\.sku$/)]);
+
+      // The batch leaves unknown skus out and answers in sku order.
+      expect((await repository.productsOf(['SKU-MUG-001', 'SKU-NOPE', 'SKU-CAP-001'])).map((p) => p.sku)).toEqual(['SKU-CAP-001', 'SKU-MUG-001']);
+    });
+
+    it('lock-contention: with the fix, a reservation goes through while the hot counter row is held', async () => {
+      const lockWaits = async () =>
+        (await pg.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rows[0].n as number;
+      const numbersTaken = async () => (await pg.query(`SELECT coalesce(pg_sequence_last_value('reservation_numbers'), 0)::int AS n`)).rows[0].n as number;
+      const reserve = () => api.post('/reservations', { orderId: randomUUID(), items: [{ sku: 'SKU-TEE-001', quantity: 1 }] });
+      const holder = await pg.connect(); // plays a reservation that has the counter row and has not committed yet
+      try {
+        await holder.query('BEGIN');
+        await holder.query(`SELECT value FROM counters WHERE name = 'reservations' FOR UPDATE`);
+
+        // The fault: the next reservation waits for that row.
+        await switchTo(SCENARIOS.lockContention, true, false);
+        const queued = reserve();
+        await waitFor(lockWaits, (n) => n === 1, { timeoutMs: 5000, intervalMs: 10, what: 'a reservation waiting for the counter row' });
+
+        // The fix: with the row still held, a reservation completes, numbered by the sequence.
+        await switchTo(SCENARIOS.lockContention, true, true);
+        const before = await numbersTaken();
+        expect((await reserve()).status).toBe(201);
+        expect(await numbersTaken()).toBe(before + 1);
+        expect(await lockWaits()).toBe(1); // the one from before the fix, still in line
+
+        await holder.query('COMMIT');
+        expect((await queued).status).toBe(201);
+      } finally {
+        await holder.query('ROLLBACK').catch(() => undefined); // only matters when a step failed
+        holder.release();
+      }
+    });
+
+    it('cache-stampede: with the fix, a burst of reads loads the list from Postgres once and writes it back', async () => {
+      const service = app.get(InventoryService);
+      /** Six reads at the same moment, each in a span of its own, as six requests would be. */
+      const burst = () =>
+        Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            recordingTracer.startActiveSpan(`read ${i}`, async (span: Span) => ({ products: await service.products(), attributes: (span as RecordedSpan).attributes })),
+          ),
+        );
+      const listQueries = (sql: string[]) => sql.filter((q) => /FROM products p JOIN stock s USING \(sku\) ORDER BY p\.sku/.test(q));
+      const key = `${runId}:products`;
+
+      // The fault: every read misses and asks Postgres; nothing is written.
+      await switchTo(SCENARIOS.cacheStampede, true, false);
+      await redis.del(key);
+      const stampede = await statementsOf(burst);
+      expect(listQueries(stampede.sql)).toHaveLength(6);
+      expect(await redis.exists(key)).toBe(0);
+
+      // The fix: one read for the burst (the others wait for it), and the list written back.
+      await switchTo(SCENARIOS.cacheStampede, true, true);
+      const fixed = await statementsOf(burst);
+      expect(listQueries(fixed.sql)).toHaveLength(1);
+      expect(fixed.result.map((r) => r.attributes['traceshop.cache.coalesced']).sort()).toEqual([false, true, true, true, true, true]);
+      expect(fixed.result.map((r) => r.attributes['traceshop.cache.hit'])).toEqual(Array(6).fill(false));
+      expect(fixed.result.map((r) => r.products)).toEqual(Array(6).fill(stampede.result[0].products));
+      expect(await redis.ttl(key)).toBeGreaterThan(0); // written, though the fault is still on
+
+      // So the next burst is served by Redis.
+      const next = await statementsOf(burst);
+      expect(listQueries(next.sql)).toEqual([]);
+      expect(next.result.map((r) => r.attributes['traceshop.cache.hit'])).toEqual(Array(6).fill(true));
+    });
   });
 });
