@@ -29,4 +29,7 @@ export default async function globalSetup() {
   if ('logDir' in stack) process.env.TRACESHOP_LOG_DIR = stack.logDir;
   // The flag file the services read; against compose, point it at the mounted flags file.
   if ('flagsFile' in stack) process.env.TRACESHOP_FLAGS_FILE = stack.flagsFile;
+  // The database and vhost of the stack (npm run lab's fix of slow-checkout adds an index there).
+  if ('databaseUrl' in stack) process.env.TRACESHOP_DATABASE_URL = stack.databaseUrl;
+  if ('amqpUrl' in stack) process.env.TRACESHOP_LAB_AMQP_URL = stack.amqpUrl;
 }

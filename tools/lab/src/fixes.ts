@@ -1,4 +1,4 @@
-import { setScenarios } from '@traceshop/testing';
+import { setFix, setScenarios } from '@traceshop/testing';
 import type { Fix } from './lab.types';
 
 /**
@@ -8,8 +8,8 @@ import type { Fix } from './lab.types';
 export function fixSwitch(scenario: string, does: string): Fix {
   return {
     does,
-    apply: async (ctx) => setScenarios(ctx.flagsFile, [`fix.${scenario}`], true),
-    undo: async (ctx) => setScenarios(ctx.flagsFile, [`fix.${scenario}`], false),
+    apply: async (ctx) => setFix(ctx.flagsFile, scenario, true),
+    undo: async (ctx) => setFix(ctx.flagsFile, scenario, false),
   };
 }
 

@@ -17,7 +17,7 @@ export function labContext(env = process.env): LabContext {
     jaegerUrl: env.TRACESHOP_JAEGER_URL ?? 'http://127.0.0.1:16686',
     flagsFile: env.TRACESHOP_FLAGS_FILE ?? join(root, 'flags/traceshop.flagd.json'),
     databaseUrl: env.TRACESHOP_DATABASE_URL ?? databaseUrl('traceshop'),
-    amqpUrl: env.TRACESHOP_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/traceshop',
+    amqpUrl: env.TRACESHOP_LAB_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/traceshop',
   };
 }
 
