@@ -25,9 +25,9 @@ class FlagSpanHook implements Hook {
 const FLAG_FILE_POLL_MS = 1_000;
 
 /**
- * The fault-scenario switch, and each fault's fix switch: OpenFeature with flagd's in-process provider reading the flag file
- * (FLAGS_FILE, flagd's JSON format). The provider polls the file, so `scenario on/off` takes
- * effect in every service within about a second, without a restart.
+ * The fault-scenario switches, and each fault's fix switch: OpenFeature with flagd's in-process
+ * provider reading the flag file (FLAGS_FILE, flagd's JSON format). The provider polls the file,
+ * so `scenario on/off` takes effect in every service within about a second, without a restart.
  */
 @Injectable()
 export class Flags implements OnModuleInit, OnApplicationShutdown {

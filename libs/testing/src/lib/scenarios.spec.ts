@@ -86,8 +86,8 @@ describe('scenarios', () => {
     expect(Object.entries(flags).filter(([, f]) => f.defaultVariant !== 'off')).toEqual([]);
 
     expect(() => setFix(file, 'no-such-thing', true)).toThrow(/unknown scenario "no-such-thing"/);
-    const { [`fix.lock-contention`]: _, ...others } = flags;
-    writeFileSync(file, JSON.stringify({ flags: others }));
+    delete flags['fix.lock-contention'];
+    writeFileSync(file, JSON.stringify({ flags }));
     expect(() => setFix(file, 'lock-contention', true)).toThrow(/"lock-contention" has no fix switch/);
     expect(state('lock-contention').fix).toBeUndefined();
     expect(() => setScenarios(file, ['fix.n-plus-one'], true)).toThrow(/unknown scenario "fix.n-plus-one"/); // a fix is switched with setFix
