@@ -31,6 +31,10 @@ export interface TraceOptions {
   summary: boolean;
   wait: boolean;
   expand: boolean;
+  /** Span ids at the start of each waterfall line. */
+  ids: boolean;
+  /** The services' log lines of the trace instead of its waterfall. */
+  logs: boolean;
   json: boolean;
   jaegerUrl: string;
 }
@@ -38,7 +42,7 @@ export interface TraceOptions {
 /** Wrong command line: the message says what, the exit code is 2. */
 export class UsageError extends Error {}
 
-export const HELP = `usage: npm run trace -- <trace-id> [--critical-path] [--summary] [--diff <other-id>] [--json]
+export const HELP = `usage: npm run trace -- <trace-id> [--critical-path] [--summary] [--diff <other-id>] [--ids] [--logs] [--json]
        npm run trace -- --last [...]            the newest checkout (gateway POST /api/checkout)
        npm run trace -- --service <name> [--operation <name>] [--min 1s] [--error] [--tag k=v]...
 
@@ -55,6 +59,9 @@ show a trace
   --diff <other-id>     what grew, shrank, appeared or disappeared from <trace-id> to <other-id>
   --wait                poll until the trace stops growing (3 s without a new span; at most 60 s)
   --expand              one line per span (runs of ≥5 like siblings are otherwise collapsed)
+  --ids                 each span's id at the start of its line (one line per span)
+  --logs                the services' log lines of the trace, oldest first (natively from the
+                        log files, TRACESHOP_LOG_DIR or tmp/stack-dev; else docker compose logs)
 
 search (lists start, duration, spans, errors, root, trace id; newest first)
   --service <name>      default gateway when any other search option is given
@@ -95,6 +102,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
         diff: { type: 'string' },
         wait: { type: 'boolean', default: false },
         expand: { type: 'boolean', default: false },
+        ids: { type: 'boolean', default: false },
+        logs: { type: 'boolean', default: false },
         service: { type: 'string' },
         operation: { type: 'string' },
         min: { type: 'string' },
@@ -141,6 +150,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     summary: v.summary,
     wait: v.wait,
     expand: v.expand,
+    ids: v.ids,
+    logs: v.logs,
     json: v.json,
     jaegerUrl,
   };

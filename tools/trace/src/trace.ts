@@ -8,10 +8,12 @@
  * summary, diff, rendering), tested on recorded traces. Options: --help, tools/trace/README.md.
  */
 import type { JaegerTrace } from '@traceshop/testing';
+import { join } from 'node:path';
 import { diffTraces } from './diff';
 import { renderDiff } from './diff-report';
 import { painter, wantsColor } from './format';
 import { fetchTrace, JaegerUnreachable, searchTraces, waitForTrace } from './jaeger.client';
+import { collectTraceLogs, logSource, readLogs, renderLogs } from './logs';
 import { buildModel } from './model';
 import { CHECKOUT, HELP, parseOptions, UsageError, type TraceOptions } from './options';
 import { summarize } from './summary';
@@ -58,6 +60,12 @@ async function main(): Promise<number> {
   }
 
   const trace = await load(options, options.traceId ?? (await lastCheckout(options)));
+  if (options.logs) {
+    const lines = collectTraceLogs(readLogs(logSource(join(__dirname, '../../..'))), trace.traceID);
+    if (options.json) json(lines);
+    else out(renderLogs(lines, paint));
+    return 0;
+  }
   const model = buildModel(trace);
   if (options.diff !== undefined) {
     const other = buildModel(await load(options, options.diff));
@@ -76,7 +84,7 @@ async function main(): Promise<number> {
     out(renderSummary(model, summary, paint));
     return 0;
   }
-  out(renderWaterfall(model, { width, paint, criticalPath: options.criticalPath, expand: options.expand }));
+  out(renderWaterfall(model, { width, paint, criticalPath: options.criticalPath, expand: options.expand, ids: options.ids }));
   if (options.criticalPath) out(renderCriticalPath(model, summary, paint));
   return 0;
 }

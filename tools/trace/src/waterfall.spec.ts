@@ -4,7 +4,7 @@ import type { TraceModel } from './model';
 import { collapse, renderHeader, renderWaterfall, RUN_MIN } from './waterfall';
 
 const plain = painter(false);
-const draw = (m: TraceModel, options: { width?: number; criticalPath?: boolean; expand?: boolean } = {}) =>
+const draw = (m: TraceModel, options: { width?: number; criticalPath?: boolean; expand?: boolean; ids?: boolean } = {}) =>
   renderWaterfall(m, { width: 100, paint: plain, ...options });
 /** The line of the waterfall that ends the span column with `text`. */
 const lineOf = (text: string, needle: string) => text.split('\n').find((l) => l.includes(needle));
@@ -117,6 +117,14 @@ describe('collapsed runs', () => {
 
   it('shows every span with --expand', () => {
     expect(draw(m, { expand: true }).trimEnd().split('\n')).toHaveLength(1 + m.spans.length);
+  });
+
+  it('starts every line with its span id with --ids (one line per span, so every id is there once)', () => {
+    const lines = draw(m, { ids: true }).trimEnd().split('\n');
+    expect(lines).toHaveLength(1 + m.spans.length);
+    expect(lines[0]).toMatch(/^span id {10}/);
+    const ids = lines.slice(1).map((l) => l.slice(0, 16));
+    expect(new Set(ids)).toEqual(new Set(m.spans.map((s) => s.spanId)));
   });
 
   it('needs RUN_MIN alike siblings, not split by a sibling of another kind', () => {

@@ -13,6 +13,8 @@ export interface WaterfallOptions {
   criticalPath?: boolean;
   /** One line per span, no collapsed runs. */
   expand?: boolean;
+  /** Each line starts with its span id (what `npm run lab -- check` asks for); implies `expand`. */
+  ids?: boolean;
 }
 
 /** The trace's first lines: what it is, when, how long, how big. */
@@ -58,8 +60,9 @@ export function renderWaterfall(model: TraceModel, options: WaterfallOptions): s
   const serviceWidth = Math.max(7, ...model.services.map((s) => s.length));
   const styleOf = serviceStyles(model.services);
   const byId = new Map(model.spans.map((s) => [s.spanId, s]));
+  const idColumn = (span?: SpanView) => (options.ids ? paint('dim', `${(span?.spanId ?? 'span id').padEnd(16)}  `) : '');
   const lines: string[] = [
-    paint('dim', `${' '.repeat(options.criticalPath ? 2 : 0)}${'start'.padStart(9)} ${'duration'.padStart(9)} ${'self'.padStart(9)}  ${'timeline'.padEnd(barWidth)}  ${'service'.padEnd(serviceWidth)}  span`),
+    idColumn() + paint('dim', `${' '.repeat(options.criticalPath ? 2 : 0)}${'start'.padStart(9)} ${'duration'.padStart(9)} ${'self'.padStart(9)}  ${'timeline'.padEnd(barWidth)}  ${'service'.padEnd(serviceWidth)}  span`),
   ];
 
   const line = (item: Item, branch: string) => {
@@ -84,6 +87,7 @@ export function renderWaterfall(model: TraceModel, options: WaterfallOptions): s
     ];
     lines.push(
       [
+        idColumn(first),
         mark,
         `+${duration(first.offsetUs)}`.padStart(9),
         ' ',
@@ -104,7 +108,7 @@ export function renderWaterfall(model: TraceModel, options: WaterfallOptions): s
   };
 
   const tree = (ids: string[], prefix: string, top: boolean) => {
-    const items = options.expand ? ids.map((id) => ({ spans: [byId.get(id)!] })) : collapse(ids.map((id) => byId.get(id)!));
+    const items = options.expand || options.ids ? ids.map((id) => ({ spans: [byId.get(id)!] })) : collapse(ids.map((id) => byId.get(id)!));
     items.forEach((item, i) => {
       const last = i === items.length - 1;
       line(item, top ? '' : `${prefix}${last ? '└─ ' : '├─ '}`);
