@@ -12,12 +12,6 @@ export interface ChargeResult {
   body: ChargeResponse;
 }
 
-/**
- * How late the processor answers in the slow-checkout scenario: with the fraud query, payment
- * takes ~2.9 s of a ~3 s checkout, the reference incident's figures.
- */
-const SLOW_PROVIDER_MS = 2_700;
-
 /** The sandbox's test cards, the same as in real processors' documentation. */
 const DECLINED_CARD = '4000000000000002';
 
@@ -44,6 +38,7 @@ function makeRoom(memory: Map<string, unknown> | Set<string>): void {
 /** Decides charges like a processor's sandbox: by test card number, once per Idempotency-Key. */
 @Injectable()
 export class ChargesService {
+  /** How late the processor answers in the slow-checkout scenario (PROVIDER_LATENCY_MS). */
   private readonly latencyMs: number;
   // The promise is stored, not the result, so a retry that arrives while the first attempt is
   // still running waits for it instead of charging a second time.
@@ -115,12 +110,10 @@ export class ChargesService {
   }
 
   private async decide(request: ChargeRequest): Promise<ChargeResult> {
-    // Fault scenario "slow provider": with PROVIDER_LATENCY_MS raised, this server span (and
-    // payment's client span around it) grows by that much while nothing else in it does.
-    if (this.latencyMs > 0) await setTimeout(this.latencyMs);
-    // Scenario slow-checkout: the processor is having a bad day and answers after ~2.7 s. In the
-    // trace, this server span and payment's `POST` client span around it take most of the checkout.
-    if (await this.flags.isOn(SCENARIOS.slowCheckout)) await setTimeout(SLOW_PROVIDER_MS);
+    // Scenario slow-checkout: the processor is having a bad day and answers after
+    // PROVIDER_LATENCY_MS (default 2 s, the reference incident's provider). In the trace, this
+    // server span and payment's `POST` client span around it take most of the checkout.
+    if (await this.flags.isOn(SCENARIOS.slowCheckout)) await setTimeout(this.latencyMs);
     const chargeId = `ch_${randomBytes(12).toString('hex')}`;
     // Scenario payment-declines: the processor declines a share of charges (100 or 50 percent),
     // picked by the order reference so a retry gets the same answer. The trace shows a 402 here,

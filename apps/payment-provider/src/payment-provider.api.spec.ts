@@ -22,7 +22,9 @@ describe('payment-provider API', () => {
   beforeAll(async () => {
     copyFileSync(join(__dirname, '../../../flags/traceshop.flagd.json'), flagsFile);
     setScenarios(flagsFile, ['retry-storm'], false);
-    // Every new charge takes 200 ms, so a test can look one up while it is still being decided.
+    // slow-checkout with 200 ms: every new charge takes that long, so a test can look one up
+    // while it is still being decided.
+    setScenarios(flagsFile, ['slow-checkout'], true);
     Object.assign(process.env, { PORT: '0', LOG_LEVEL: 'silent', PROVIDER_LATENCY_MS: '200', FLAGS_FILE: flagsFile });
     const { AppModule } = await import('./app.module'); // reads its configuration on import
     app = await createApp(AppModule);
