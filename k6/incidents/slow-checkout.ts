@@ -11,7 +11,7 @@
  * Red from outside: checkout p95 over CHECKOUT_P95_MS (1000 ms), p99 over CHECKOUT_P99_MS
  * (2000 ms); with the scenario on every checkout takes ~3 s. Each checkout slower than
  * SLOW_CHECKOUT_MS (1000) is printed with its trace link ("slow checkout: 2950 ms > ...").
- * In Jaeger: payment is ≥ 70% of the checkout, the provider's `POST /charges` takes ~2.7 s, and
+ * In Jaeger: payment is ≥ 70% of the checkout, the provider's `POST /charges` takes ~2 s, and
  * payment's `SELECT … FROM fraud_history` is the slowest query of the trace (a Seq Scan: the
  * table has no index).
  */

@@ -75,13 +75,13 @@ describe('the k6 incident scripts', () => {
       ]);
     });
 
-    it('prints slow checkouts with their Jaeger links and trace commands, and Jaeger shows the provider taking ~2.7 s', async () => {
+    it('prints slow checkouts with their Jaeger links and trace commands, and Jaeger shows the provider taking ~2 s', async () => {
       const printed = [...run.output.matchAll(/slow checkout: \d+ ms > SLOW_CHECKOUT_MS=\d+ trace_id=([0-9a-f]{32}) ([^\s"]+) \(npm run trace -- \1\)/g)];
       expect(printed.length).toBeGreaterThan(0);
       const [, traceId, link] = printed[0];
       expect(link).toBe(`${jaegerUrl()}/trace/${traceId}`);
       const trace = await getTrace(jaegerUrl(), traceId, { until: (t) => providerServerSpan(t) !== undefined, timeoutMs: 30_000 });
-      expect(providerServerSpan(trace)!.duration / 1000).toBeGreaterThanOrEqual(2_600);
+      expect(providerServerSpan(trace)!.duration / 1000).toBeGreaterThanOrEqual(2_000); // PROVIDER_LATENCY_MS
     });
   });
 });
