@@ -37,6 +37,9 @@ Exit 0: done, every answer right, verify passed; 1: a wrong answer or a failed v
 command line, or the shop unreachable.
 `;
 
+/** The scenario as the lab stages it, e.g. `payment-declines=half`. */
+const faultOf = (lab: Lab) => (lab.variant ? `${lab.scenario}=${lab.variant}` : lab.scenario);
+
 async function ask(q: Question): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {
@@ -54,8 +57,8 @@ function printVerdict(q: Question, answer: string, v: Verdict) {
 async function start(lab: Lab, ctx: LabContext, progress: Progress) {
   // A clean slate for this lab: its fix undone, its fault on.
   await lab.fix.undo(ctx);
-  setScenarios(ctx.flagsFile, [lab.scenario], true);
-  console.log(`${lab.scenario} is on. Making the incident's traffic (k6/incidents/${lab.scenario}.ts)...\n`);
+  setScenarios(ctx.flagsFile, [faultOf(lab)], true);
+  console.log(`${faultOf(lab)} is on. Making the incident's traffic (k6/incidents/${lab.scenario}.ts)...\n`);
   const run = await runIncident(lab, ctx, 'start');
   progress[lab.name] = { run, answered: {} };
   saveProgress(progress);
@@ -95,7 +98,7 @@ async function check(lab: Lab, ctx: LabContext, progress: Progress, args: string
 }
 
 async function verify(lab: Lab, ctx: LabContext, progress: Progress) {
-  if (lab.faultStaysOn) setScenarios(ctx.flagsFile, [lab.scenario], true);
+  if (lab.faultStaysOn) setScenarios(ctx.flagsFile, [faultOf(lab)], true);
   console.log(`Running the incident's traffic again${lab.faultStaysOn ? `, ${lab.scenario} still on` : ''}...\n`);
   const run = await runIncident(lab, ctx, 'verify');
   const verdict = lab.verify(await Evidence.load(ctx.jaegerUrl, run), run.k6Code === 0);

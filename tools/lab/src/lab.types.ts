@@ -39,8 +39,9 @@ export interface Fix {
 
 export interface Lab {
   name: string;
-  /** The fault scenario it stages (flags/traceshop.flagd.json). */
+  /** The fault scenario it stages (flags/traceshop.flagd.json), and its variant if not `on`. */
   scenario: string;
+  variant?: string;
   /** One line for `list`. */
   practise: string;
   questions: Question[];

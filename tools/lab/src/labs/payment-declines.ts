@@ -9,6 +9,8 @@ const consumedBy = (trace: JaegerTrace, service: string) =>
 export const paymentDeclines: Lab = {
   name: 'payment-declines',
   scenario: 'payment-declines',
+  // Half the charges: declined and approved checkouts of the same minute side by side.
+  variant: 'half',
   practise: 'error status along a call chain, compensation (the reservation released)',
   faultStaysOn: true,
   questions: [
