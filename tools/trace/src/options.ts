@@ -55,7 +55,8 @@ show a trace
   --last                the newest checkout of the last --since (default 1h)
   --critical-path       mark the critical path (*, █ on it, ░ off it) and total it per service
                         (Jaeger's: from the root's end back through the last-finishing children)
-  --summary             per service: spans, total (wall clock), self time, shares, errors
+  --summary             per service: spans, total (wall clock), self time, shares, errors; for a
+                        slow checkout (slow-checkout on) also the reference incident beside it
   --diff <other-id>     what grew, shrank, appeared or disappeared from <trace-id> to <other-id>
   --wait                poll until the trace stops growing (3 s without a new span; at most 60 s)
   --expand              one line per span (runs of ≥5 like siblings are otherwise collapsed)

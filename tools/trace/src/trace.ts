@@ -16,6 +16,7 @@ import { fetchTrace, JaegerUnreachable, searchTraces, waitForTrace } from './jae
 import { collectTraceLogs, logSource, readLogs, renderLogs } from './logs';
 import { buildModel } from './model';
 import { CHECKOUT, HELP, parseOptions, UsageError, type TraceOptions } from './options';
+import { compareWithReference, renderReference } from './reference';
 import { summarize } from './summary';
 import { renderCriticalPath, renderList, renderSummary } from './tables';
 import { renderHeader, renderWaterfall, rootOf } from './waterfall';
@@ -82,6 +83,9 @@ async function main(): Promise<number> {
   out(renderHeader(model, paint));
   if (options.summary) {
     out(renderSummary(model, summary, paint));
+    // A slow checkout also gets the breakdown of the incident it reproduces, to compare.
+    const reference = compareWithReference(trace, model);
+    if (reference) out(renderReference(reference, paint));
     return 0;
   }
   out(renderWaterfall(model, { width, paint, criticalPath: options.criticalPath, expand: options.expand, ids: options.ids }));
