@@ -22,8 +22,10 @@ TSX="npx tsx --tsconfig tsconfig.base.json"
 
 setup() {
   # Install the locked versions when the lockfile changed since the last install. `npm install`,
-  # not `npm ci`: the registry here lacks some other platforms' optional binaries (sass-embedded-*),
-  # which npm leaves out of the lockfile and `npm ci` then refuses as "out of sync".
+  # not `npm ci`: it keeps what is installed instead of starting from nothing each time. The
+  # lockfile is complete for Linux, macOS and Windows, so `npm ci` works too (package.json's
+  # override pins sass-embedded, an unused optional part of @nx/webpack, to the newest version
+  # whose platform binaries every registry mirror has).
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     npm install --no-audit --no-fund
   fi
