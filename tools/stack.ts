@@ -5,22 +5,27 @@
  *
  *   npx tsx --tsconfig tsconfig.base.json tools/stack.ts [--dry-run]     (what `npm start` runs)
  *
- * Every process's output is printed with a [service] prefix; Ctrl-C stops it all in order. A
- * process that dies is restarted with a backoff, as compose would (a `[stack] ... restarting` line).
- * TRACESHOP_APPS=auth,gateway starts only those services (plus the Collector and Jaeger).
+ * On a terminal, each log line is one short human line (TerminalLog), and once the stack is up only
+ * warnings, errors and requests slower than TRACESHOP_SLOW_REQUEST_MS (default 500) are shown;
+ * LOG_FORMAT=json, or a pipe, prints every line as written, after a [service] prefix. The log
+ * files (tmp/stack-dev/<service>.log) keep every JSON line either way. Ctrl-C stops it all in
+ * order. A process that dies is restarted with a backoff, as compose would (a `[stack] ...
+ * restarting` line). TRACESHOP_APPS=auth,gateway starts only those services (plus the Collector
+ * and Jaeger).
  * --dry-run loads everything, says what it would start and exits (a deployment check runs it).
  */
 import type { ServiceName } from '@traceshop/contracts';
-import { Stack, startStack } from '@traceshop/testing';
+import { Stack, startStack, TerminalLog } from '@traceshop/testing';
 
 async function main() {
   const apps = process.env.TRACESHOP_APPS?.split(',').filter(Boolean) as ServiceName[] | undefined;
   const what = `Jaeger, Collector, ${apps?.join(', ') ?? 'all six services'}`;
   if (process.argv.includes('--dry-run')) return console.log(`would start TraceShop (${what})`);
   console.log(`starting TraceShop (${what})...`);
+  const terminal = readableTerminal();
   let stack: Stack;
   try {
-    stack = await startStack({ ephemeral: false, logs: 'inherit', runId: 'dev', apps });
+    stack = await startStack({ ephemeral: false, logs: 'inherit', format: terminal && ((name, line) => terminal.format(name, line)), runId: 'dev', apps });
   } catch (e) {
     console.error(`\nTraceShop did not start: ${(e as Error).message}`);
     process.exit(1);
@@ -45,8 +50,22 @@ TraceShop is up.
   OTLP/HTTP in        ${stack.collectorOtlpHttpUrl}/v1/traces
   demo user           demo@traceshop.local / traceshop-demo
   logs                ${stack.logDir}
-A process that dies is restarted ([stack] lines). Ctrl-C stops everything.
+A process that dies is restarted ([stack] lines). Ctrl-C stops everything.${
+    terminal ? `\nFrom here on: warnings, errors, and requests slower than ${terminal.options.slowRequestMs} ms (TRACESHOP_SLOW_REQUEST_MS).` : ''
+  }
 `);
+  terminal?.quietDown();
+}
+
+/** Short human lines on a terminal, unless LOG_FORMAT=json asks for the lines as written. */
+function readableTerminal(): TerminalLog | undefined {
+  if (!process.stdout.isTTY || process.env.LOG_FORMAT === 'json') return undefined;
+  const slowRequestMs = Number(process.env.TRACESHOP_SLOW_REQUEST_MS || 500);
+  if (!Number.isFinite(slowRequestMs) || slowRequestMs < 0) {
+    console.error(`TRACESHOP_SLOW_REQUEST_MS must be a number of milliseconds, not "${process.env.TRACESHOP_SLOW_REQUEST_MS}"`);
+    process.exit(2);
+  }
+  return new TerminalLog({ color: !process.env.NO_COLOR, slowRequestMs });
 }
 
 void main();

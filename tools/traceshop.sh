@@ -7,8 +7,11 @@
 #   npm run trace -- <trace-id>|--last   draws a trace from Jaeger in the terminal (tools/trace)
 #   npm run lab -- start|check|fix|verify|reset <lab>   the labs of docs/labs, graded (tools/lab)
 #   npm run reliability         runs the fault suite alone and writes docs/reliability.md
-# Both bring their own Node 24 (tools/node.sh), npm dependencies, and the pinned Collector and
-# Jaeger (tools/build-tools.sh, cached in ~/.cache/traceshop, built once).
+#   npm run k6 -- <script> [k6 run options]   a k6 script of k6/ (smoke, incidents/slow-checkout, ...)
+#   npm run bench [-- startup] [-- options]   what tracing costs (tools/bench/overhead.ts), or start-up
+# Each brings its own Node 24 (tools/node.sh); start, test, reliability and bench also the npm
+# dependencies, the builds and the pinned Collector, Jaeger and k6 (tools/build-tools.sh, cached
+# in ~/.cache/traceshop, built once), and k6 its k6.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/node.sh
@@ -69,6 +72,32 @@ case ${1:-} in
     shift
     exec $TSX tools/lab/src/lab.ts "$@"
     ;;
+  k6)
+    shift
+    # A script by its name under k6/ (`smoke`, `incidents/slow-checkout`; `k6/smoke.ts` too), the
+    # rest are `k6 run` options (-e NAME=value, --vus, ...), which k6 wants before the script.
+    script=${1:-}
+    script=${script#k6/}
+    script=k6/${script%.ts}.ts
+    if [ $# -eq 0 ] || [ ! -f "$script" ]; then
+      echo "usage: npm run k6 -- <script> [k6 run options], a script of k6/:" >&2
+      (cd k6 && find . -name '*.ts' -not -path './lib/*' | sed 's|^\./||; s|\.ts$||' | sort | sed 's/^/  /') >&2
+      exit 2
+    fi
+    shift
+    bash tools/build-tools.sh k6 >&2
+    source otel/versions.env
+    exec "${TRACESHOP_TOOLS:-$HOME/.cache/traceshop/tools}/k6-$K6_VERSION" run "$@" "$script"
+    ;;
+  bench)
+    shift
+    setup
+    if [ "${1:-}" = startup ]; then
+      shift
+      exec $TSX tools/bench/startup.ts "$@"
+    fi
+    exec $TSX tools/bench/overhead.ts "$@"
+    ;;
   reliability)
     setup
     rm -rf dist/test-results
@@ -78,7 +107,7 @@ case ${1:-} in
     node tools/test-summary.js "$status"
     ;;
   *)
-    echo "usage: $0 start|test|scenario|audit|trace|lab|reliability" >&2
+    echo "usage: $0 start|test|scenario|audit|trace|lab|reliability|k6|bench" >&2
     exit 2
     ;;
 esac

@@ -18,7 +18,7 @@
  * per service (VmHWM) at the end. Writes a Markdown table, an SVG chart and the raw numbers.
  * Not part of the test suite.
  *
- *   npx tsx --tsconfig tsconfig.base.json tools/bench/overhead.ts \
+ *   npm run bench -- \
  *     [--reps 3] [--rate 3] [--duration 60s] [--warmup 15s] [--max-vus 8] \
  *     [--configs sdk-off,always-off,ratio-10,full,collector-down] [--port-base 24000] [--out docs/benchmarks]
  */
@@ -43,8 +43,13 @@ const { values: args } = parseArgs({
     configs: { type: 'string', default: 'sdk-off,always-off,ratio-10,full,collector-down' },
     'port-base': { type: 'string', default: '24000' },
     out: { type: 'string', default: 'docs/benchmarks' },
+    help: { type: 'boolean', default: false },
   },
 });
+if (args.help) {
+  console.log('usage: npm run bench -- [--reps 3] [--rate 3] [--duration 60s] [--warmup 15s] [--max-vus 8] [--configs <ids>] [--port-base 24000] [--out docs/benchmarks] (tools/bench/README.md)');
+  process.exit(0);
+}
 
 const reps = Number(args.reps);
 const rate = Number(args.rate);
@@ -109,7 +114,7 @@ async function main() {
   const meta = {
     date: started.toISOString(),
     machine: `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Linux ${release()}, Node ${process.version}, k6 ${pinnedVersions().K6_VERSION}`,
-    command: `npx tsx --tsconfig tsconfig.base.json tools/bench/overhead.ts --reps ${reps} --rate ${rate} --duration ${args.duration} --warmup ${args.warmup} --max-vus ${maxVus} --configs ${args.configs} --out ${args.out}`,
+    command: `npm run bench -- --reps ${reps} --rate ${rate} --duration ${args.duration} --warmup ${args.warmup} --max-vus ${maxVus} --configs ${args.configs} --out ${args.out}`,
     reps,
     rate,
     duration: args.duration!,

@@ -12,7 +12,7 @@
  * `startStack({ apps: [] })` (its own database, vhost, Collector and Jaeger) and get the
  * environment startStack gives its apps. Not part of the test suite.
  *
- *   npx tsx --tsconfig tsconfig.base.json tools/bench/startup.ts \
+ *   npm run bench -- startup \
  *     --builds before=tmp/startup-before,after=dist/apps [--rounds 3] [--settle 3s] \
  *     [--apps gateway,auth,...] [--port-base 23000] [--json tmp/startup.json]
  */
@@ -36,8 +36,13 @@ const { values: args } = parseArgs({
     apps: { type: 'string', default: ALL_APPS.join(',') },
     'port-base': { type: 'string', default: '23000' },
     json: { type: 'string' },
+    help: { type: 'boolean', default: false },
   },
 });
+if (args.help) {
+  console.log('usage: npm run bench -- startup [--builds before=tmp/startup-before,after=dist/apps] [--rounds 3] [--settle 3s] [--apps <names>] [--port-base 23000] [--json <file>] (tools/bench/README.md)');
+  process.exit(0);
+}
 
 interface Build {
   label: string;

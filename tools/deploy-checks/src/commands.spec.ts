@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFix } from '@traceshop/testing';
@@ -24,7 +24,9 @@ function run(entry: string, args: string[], env: Record<string, string> = {}): s
 describe('the commands of the README', () => {
   it('tools/traceshop.sh runs the stack, the scenario tool, the audit and the trace reader through one tsx command line', () => {
     expect(tsx).toMatch(/^npx tsx --tsconfig \S+$/);
-    expect(entries).toEqual(['tools/stack.ts', 'tools/scenario.ts', 'tools/audit/src/audit.ts', 'tools/trace/src/trace.ts']);
+    // Each entry an existing file; a command added since is welcome beside these.
+    for (const entry of entries) expect({ entry, exists: existsSync(join(root, entry)) }).toEqual({ entry, exists: true });
+    expect(entries).toEqual(expect.arrayContaining(['tools/stack.ts', 'tools/scenario.ts', 'tools/audit/src/audit.ts', 'tools/trace/src/trace.ts', 'tools/lab/src/lab.ts', 'tools/bench/startup.ts', 'tools/bench/overhead.ts']));
   });
 
   it('tools/stack.ts and tools/scenario.ts type-check (tsx does not, and they belong to no project that would)', () => {
@@ -67,5 +69,41 @@ describe('the commands of the README', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('every documented command is an npm script', () => {
+  // Every command of the docs runs through tools/traceshop.sh, which brings Node 24 (a bare
+  // `npx tsx …` runs on the machine's Node) and the pinned k6 (built once into the tools cache).
+  const docs = execFileSync('git', ['ls-files', '*.md'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean);
+
+  it('shows no command that bypasses them: no tsx entry point run by hand, no hand-built $K6', () => {
+    const bypassing = docs.flatMap((file) =>
+      read(file)
+        .split('\n')
+        .filter((line) => /(^|`)\s*(npx tsx |\$K6 |K6=)/.test(line))
+        .map((line) => `${file}: ${line.trim()}`),
+    );
+    expect(bypassing).toEqual([]);
+  });
+
+  it('names an existing script of k6/ in every `npm run k6 -- <script>`', () => {
+    // (`incidents/<scenario>` is a pattern, not a name.)
+    const runs = docs.flatMap((file) => [...read(file).matchAll(/npm run k6 -- ([\w./-]+)(?![\w./<-])/g)].map((m) => ({ file, script: `k6/${m[1]}.ts` })));
+    expect(runs.length).toBeGreaterThanOrEqual(10);
+    for (const run of runs) expect({ ...run, exists: existsSync(join(root, run.script)) }).toEqual({ ...run, exists: true });
+  });
+
+  it('npm run k6 answers a script that does not exist with the list of those that do', () => {
+    const answer = spawnSync('bash', ['tools/traceshop.sh', 'k6', 'no-such-script'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(answer.status).toBe(2);
+    expect(answer.stderr).toMatch(/^usage: npm run k6 -- <script>/);
+    expect(answer.stderr).toMatch(/^ {2}smoke$/m);
+    expect(answer.stderr).toMatch(/^ {2}incidents\/slow-checkout$/m);
+  });
+
+  it('npm run bench loads everything it measures with (the benchmarks themselves take minutes to an hour)', () => {
+    expect(run('tools/bench/overhead.ts', ['--help'])).toMatch(/^usage: npm run bench -- \[--reps/);
+    expect(run('tools/bench/startup.ts', ['--help'])).toMatch(/^usage: npm run bench -- startup/);
   });
 });

@@ -7,6 +7,9 @@ import { waitFor } from './poll';
 /** Where a process's output goes: its log file only, or its log file and our stdout, prefixed. */
 export type LogMode = 'inherit' | 'files';
 
+/** In `inherit` mode, what stdout shows of a line of process `name`'s output; undefined: nothing. */
+export type LineFormat = (name: string, line: string) => string | undefined;
+
 /**
  * How a supervised process comes back after an exit nobody asked for, like compose's
  * `restart: unless-stopped`: the same command again after a delay that doubles from
@@ -34,6 +37,8 @@ export interface ProcessSpec {
   env: NodeJS.ProcessEnv;
   logFile: string;
   logs: LogMode;
+  /** `inherit` mode: how a line is shown (default: as it is, after `[name] `). */
+  format?: LineFormat;
   /** Restart after an unexpected exit (default: no; `{}` = DEFAULT_RESTART_POLICY). */
   restart?: Partial<RestartPolicy> | false;
 }
@@ -196,7 +201,7 @@ export class ManagedProcess implements ProcessHandle {
 
   /** Starts one run of the command; returns why it could not, or undefined. */
   private spawnChild(): string | undefined {
-    const { command, args, cwd, env, logFile, name } = this.spec;
+    const { command, args, cwd, env, logFile, name, format = (n, line) => `[${n}] ${line}` } = this.spec;
     let child: ChildProcess;
     if (!this.file) {
       const fd = openSync(logFile, 'a');
@@ -212,7 +217,8 @@ export class ManagedProcess implements ProcessHandle {
         if (!stream) continue;
         createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
           if (!file.writableEnded) file.write(`${line}\n`);
-          process.stdout.write(`[${name}] ${line}\n`);
+          const shown = format(name, line);
+          if (shown !== undefined) process.stdout.write(`${shown}\n`);
         });
       }
     }

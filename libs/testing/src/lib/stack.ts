@@ -2,7 +2,7 @@ import { SERVICES, ServiceName } from '@traceshop/contracts';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FaultSignal, LogMode, ManagedProcess, ProcessHandle, RestartPolicy, assertPortFree } from './processes';
+import { FaultSignal, LineFormat, LogMode, ManagedProcess, ProcessHandle, RestartPolicy, assertPortFree } from './processes';
 import { createDatabase, createVhost, databaseUrl, deleteRedisKeys, deleteVhost, dropDatabase } from './resources';
 import { locateTools, repoRoot } from './tools';
 
@@ -39,6 +39,8 @@ export interface StackOptions {
   ephemeral?: boolean;
   /** 'files' (default): output only in `<logDir>/<name>.log`; 'inherit': also on stdout, prefixed `[name]`. */
   logs?: LogMode;
+  /** 'inherit': how a line is shown on stdout instead (npm start's TerminalLog on a terminal). */
+  format?: LineFormat;
   /** How long each process may take to become healthy (default 60 000 ms). */
   readyTimeoutMs?: number;
   /**
@@ -171,7 +173,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   const start = (name: string, command: string, args: string[], env: Record<string, string>) => {
-    const proc = ManagedProcess.start({ name, command, args, cwd: root, env: { ...baseEnv(), ...env }, logFile: join(logDir, `${name}.log`), logs, restart });
+    const proc = ManagedProcess.start({ name, command, args, cwd: root, env: { ...baseEnv(), ...env }, logFile: join(logDir, `${name}.log`), logs, format: options.format, restart });
     started.push(proc);
     return proc;
   };
