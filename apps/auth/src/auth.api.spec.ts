@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { createApp } from '@traceshop/platform';
 import { createTestDatabase, jsonClient, newRunId, REDIS_URL } from '@traceshop/testing';
 import Redis from 'ioredis';
+import crypto from 'node:crypto';
 
 // Runs the auth service in-process against the real Postgres and Redis: its own database and
 // key prefix, removed afterwards.
@@ -66,5 +67,76 @@ describe('auth API', () => {
       expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
     }
     expect((await api.post('/users', { email: 'a@b.co', password: 'x'.repeat(100_000) })).status).toBe(413);
+  });
+
+  it('does the same work for an unknown email as for a known one, and answers the same', async () => {
+    // A spy that calls through: every scrypt the service runs, with its arguments.
+    const scrypt = jest.spyOn(crypto, 'scrypt');
+    const work = async (email: string) => {
+      scrypt.mockClear();
+      const res = await api.post('/sessions', { email, password: 'not-the-password' });
+      const calls = scrypt.mock.calls.map(([, salt, keylen, options]) => ({ saltBytes: (salt as Buffer).length, keylen, options: typeof options === 'function' ? 'defaults' : options }));
+      return { status: res.status, body: res.body, calls };
+    };
+    try {
+      const known = await work('demo@traceshop.local');
+      const unknown = await work('nobody-here@example.com');
+      expect(known.calls).toEqual([{ saltBytes: 16, keylen: 32, options: 'defaults' }]);
+      expect(unknown).toEqual(known);
+      expect(unknown.status).toBe(401);
+    } finally {
+      scrypt.mockRestore();
+    }
+  });
+
+  describe('ending sessions', () => {
+    const redis = new Redis(REDIS_URL, { keyPrefix: `${runId}:` });
+    afterAll(() => redis.quit());
+
+    const account = async () => {
+      const email = `user-${Math.random().toString(16).slice(2, 10)}@example.com`;
+      const { id } = (await api.post('/users', { email, password: 'first password' })).body;
+      const login = async (password = 'first password') => (await api.post('/sessions', { email, password })).body.accessToken as string;
+      return { id, email, login };
+    };
+    const active = async (token: string) => (await api.post('/introspect', { token })).body.active as boolean;
+
+    it('logout ends that session at once, and only that one', async () => {
+      const user = await account();
+      const [phone, laptop] = [await user.login(), await user.login()];
+      expect((await api.post('/logout', { token: phone })).status).toBe(204);
+      expect(await active(phone)).toBe(false);
+      expect(await active(laptop)).toBe(true);
+      expect(await redis.smembers(`user-sessions:${user.id}`)).toHaveLength(1);
+      expect((await api.post('/logout', { token: phone })).status).toBe(204); // nothing left to end
+    });
+
+    it('logout everywhere ends every session of the user, no one else’s', async () => {
+      const [user, other] = [await account(), await account()];
+      const tokens = [await user.login(), await user.login(), await user.login()];
+      const others = await other.login();
+      expect((await api.post('/logout-everywhere', { token: tokens[0] })).status).toBe(204);
+      for (const token of tokens) expect(await active(token)).toBe(false);
+      expect(await active(others)).toBe(true);
+      expect(await redis.exists(`user-sessions:${user.id}`)).toBe(0);
+      expect((await api.post('/logout-everywhere', { token: tokens[0] })).status).toBe(401);
+    });
+
+    it('a password change needs the current password, then ends every session', async () => {
+      const user = await account();
+      const [token, elsewhere] = [await user.login(), await user.login()];
+      const wrong = await api.post('/password', { token, currentPassword: 'not it', newPassword: 'second password' });
+      expect(wrong.status).toBe(403);
+      expect(wrong.body).toEqual({ statusCode: 403, error: 'Forbidden', message: 'the current password is wrong' });
+      expect(await active(elsewhere)).toBe(true);
+      expect((await api.post('/password', { token, currentPassword: 'first password', newPassword: 'short' })).status).toBe(400);
+
+      expect((await api.post('/password', { token, currentPassword: 'first password', newPassword: 'second password' })).status).toBe(204);
+      expect(await active(token)).toBe(false);
+      expect(await active(elsewhere)).toBe(false);
+      expect((await api.post('/sessions', { email: user.email, password: 'first password' })).status).toBe(401);
+      expect(await active(await user.login('second password'))).toBe(true);
+      expect((await api.post('/password', { token, currentPassword: 'second password', newPassword: 'third password' })).status).toBe(401);
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import type { IntrospectResponse, SessionView, UserView } from '@traceshop/contracts';
 import { AuthService } from './auth.service';
-import { CredentialsDto, IntrospectDto } from './credentials.dto';
+import { CredentialsDto, PasswordChangeDto, TokenDto } from './credentials.dto';
 
 /** Internal API of auth; the gateway is its only caller. */
 @Controller()
@@ -21,7 +21,25 @@ export class AuthController {
 
   @Post('introspect')
   @HttpCode(200)
-  introspect(@Body() body: IntrospectDto): Promise<IntrospectResponse> {
+  introspect(@Body() body: TokenDto): Promise<IntrospectResponse> {
     return this.auth.introspect(body.token);
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  logout(@Body() body: TokenDto): Promise<void> {
+    return this.auth.logout(body.token);
+  }
+
+  @Post('logout-everywhere')
+  @HttpCode(204)
+  logoutEverywhere(@Body() body: TokenDto): Promise<void> {
+    return this.auth.logoutEverywhere(body.token);
+  }
+
+  @Post('password')
+  @HttpCode(204)
+  changePassword(@Body() body: PasswordChangeDto): Promise<void> {
+    return this.auth.changePassword(body.token, body.currentPassword, body.newPassword);
   }
 }

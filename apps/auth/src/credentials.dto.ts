@@ -14,9 +14,21 @@ export class CredentialsDto {
   password!: string;
 }
 
-/** Body of POST /introspect. */
-export class IntrospectDto {
+/** Body of POST /introspect, /logout and /logout-everywhere. */
+export class TokenDto {
   @IsString()
   @MaxLength(512)
   token!: string;
+}
+
+/** Body of POST /password: the session's token, the password it was made with, the new one. */
+export class PasswordChangeDto extends TokenDto {
+  @IsString()
+  @MaxLength(128)
+  currentPassword!: string;
+
+  @IsString()
+  @MinLength(8)
+  @MaxLength(128)
+  newPassword!: string;
 }

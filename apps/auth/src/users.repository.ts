@@ -29,4 +29,13 @@ export class UsersRepository {
     );
     return rows[0];
   }
+
+  async findById(id: string): Promise<UserRow | undefined> {
+    const { rows } = await this.pool.query<UserRow>('SELECT id, email, password_hash AS "passwordHash" FROM users WHERE id = $1', [id]);
+    return rows[0];
+  }
+
+  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
+    await this.pool.query('UPDATE users SET password_hash = $2 WHERE id = $1', [id, passwordHash]);
+  }
 }

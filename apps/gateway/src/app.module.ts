@@ -1,8 +1,12 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { HttpAdapterHost } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { MessagingModule } from '@traceshop/messaging';
-import { HealthModule, LoggingModule, PostgresModule, validateWith } from '@traceshop/platform';
+import { HealthModule, LoggingModule, PostgresModule, REDIS, RedisModule, validateWith } from '@traceshop/platform';
+import helmet from 'helmet';
 import { join } from 'node:path';
+import { AccountController } from './account.controller';
 import { AMQP_CLIENTS } from './amqp.clients';
 import { AuthClient } from './auth.client';
 import { AuthGuard } from './auth.guard';
@@ -15,6 +19,7 @@ import { configSchema } from './config';
 import { InventoryClient } from './inventory.client';
 import { OutboxRelay } from './outbox.relay';
 import { PaymentClient } from './payment.client';
+import { rateLimitOptions } from './rate-limits';
 import { ShopController } from './shop.controller';
 import { TraceHeadersMiddleware } from './trace-headers.middleware';
 
@@ -26,9 +31,12 @@ import { TraceHeadersMiddleware } from './trace-headers.middleware';
     // RabbitMQ carries payment requests and order events.
     PostgresModule.forRoot({ schema: 'gateway', migrationsDir: join(__dirname, 'migrations') }),
     MessagingModule,
+    // The rate limits' counters (rate-limits.ts), shared by every gateway replica.
+    RedisModule,
+    ThrottlerModule.forRootAsync({ inject: [ConfigService, REDIS], useFactory: rateLimitOptions }),
     HealthModule,
   ],
-  controllers: [ShopController, CheckoutController],
+  controllers: [ShopController, AccountController, CheckoutController],
   providers: [
     ...AMQP_CLIENTS,
     AuthClient,
@@ -43,7 +51,20 @@ import { TraceHeadersMiddleware } from './trace-headers.middleware';
   ],
 })
 export class AppModule implements NestModule {
+  constructor(
+    private readonly config: ConfigService,
+    private readonly http: HttpAdapterHost,
+  ) {}
+
+  /** The public door's HTTP settings, in place before any route: Nest calls this before it adds them. */
   configure(consumer: MiddlewareConsumer) {
-    consumer.apply(TraceHeadersMiddleware).forRoutes('*path');
+    const { httpAdapter } = this.http;
+    // Behind proxies (a load balancer, an ingress) the client is in X-Forwarded-For: the per-address limits need it.
+    httpAdapter.getInstance().set('trust proxy', this.config.getOrThrow<number>('TRUST_PROXY_HOPS'));
+    // No CORS headers unless origins are configured: browsers then refuse every cross-origin call.
+    const origins = this.config.getOrThrow<string[]>('CORS_ORIGINS');
+    if (origins.length > 0) httpAdapter.enableCors({ origin: origins, exposedHeaders: ['location', 'retry-after', 'traceresponse', 'x-trace-id'] });
+    // helmet: the usual security headers, and no X-Powered-By.
+    consumer.apply(helmet(), TraceHeadersMiddleware).forRoutes('*path');
   }
 }

@@ -23,4 +23,16 @@ export class AuthClient {
   introspect(token: string) {
     return this.auth.call<IntrospectResponse>('/introspect', { method: 'POST', body: { token } });
   }
+
+  logout(token: string) {
+    return this.auth.call<void>('/logout', { method: 'POST', body: { token } });
+  }
+
+  logoutEverywhere(token: string) {
+    return this.auth.call<void>('/logout-everywhere', { method: 'POST', body: { token } });
+  }
+
+  changePassword(token: string, body: { currentPassword: string; newPassword: string }) {
+    return this.auth.call<void>('/password', { method: 'POST', body: { token, ...body } });
+  }
 }

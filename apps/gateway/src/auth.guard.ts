@@ -19,10 +19,7 @@ export class AuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<Request & { user?: User }>();
-    const [scheme, token] = (request.headers.authorization ?? '').split(' ');
-    if (scheme?.toLowerCase() !== 'bearer' || !token || token.length > 512) {
-      throw new UnauthorizedException('a bearer token is required');
-    }
+    const token = bearerToken(request);
     const session = await this.auth.introspect(token);
     if (!session.active || !session.userId) throw new UnauthorizedException('the token is invalid or expired');
     request.user = { userId: session.userId, email: session.email ?? '' };
@@ -30,6 +27,18 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 }
+
+/** The request's bearer token; 401 when there is none. */
+function bearerToken(request: Request): string {
+  const [scheme, token] = (request.headers.authorization ?? '').split(' ');
+  if (scheme?.toLowerCase() !== 'bearer' || !token || token.length > 512) {
+    throw new UnauthorizedException('a bearer token is required');
+  }
+  return token;
+}
+
+/** The bearer token of the request (use with AuthGuard, which has checked it), e.g. to end its session. */
+export const BearerToken = createParamDecorator((_: unknown, context: ExecutionContext) => bearerToken(context.switchToHttp().getRequest<Request>()));
 
 /** The authenticated user of the request (use with AuthGuard). */
 export const CurrentUser = createParamDecorator(

@@ -10,7 +10,7 @@ import {
   PaymentRequest,
 } from '@traceshop/contracts';
 import { createApp } from '@traceshop/platform';
-import { createTestDatabase, createTestVhost, JsonClient, jsonClient, newRunId, waitFor } from '@traceshop/testing';
+import { createTestDatabase, createTestVhost, dropTestKeys, JsonClient, jsonClient, newRunId, REDIS_URL, waitFor } from '@traceshop/testing';
 import { Channel, ChannelModel, connect, ConsumeMessage } from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -121,6 +121,8 @@ describe('the checkout saga (gateway)', () => {
       PORT: '0',
       DATABASE_URL: db.url,
       AMQP_URL: vhost.url,
+      REDIS_URL,
+      REDIS_KEY_PREFIX: `${runId}:`, // the rate limits' counters
       AUTH_URL: upstreams.url,
       CART_URL: upstreams.url,
       INVENTORY_URL: upstreams.url,
@@ -148,6 +150,7 @@ describe('the checkout saga (gateway)', () => {
     await pg?.end();
     await app?.close();
     await upstreams?.close();
+    await dropTestKeys(`${runId}:`);
     await vhost?.drop();
     await db?.drop();
   });

@@ -2,6 +2,8 @@ import { BadRequestException, Body, Controller, Headers, Post, Res, UseGuards } 
 import type { Response } from 'express';
 import { AuthGuard, CurrentUser, User } from './auth.guard';
 import { CheckoutService } from './checkout.service';
+import { RateLimitGuard } from './rate-limit.guard';
+import { RateLimits } from './rate-limits';
 import { CheckoutDto, IDEMPOTENCY_KEY } from './shop.dto';
 
 @Controller('api/checkout')
@@ -14,6 +16,9 @@ export class CheckoutController {
    * where to ask); each is replayed, or continued, for the same Idempotency-Key.
    */
   @Post()
+  // After AuthGuard (the class's): the limit counts per user.
+  @UseGuards(RateLimitGuard)
+  @RateLimits(['checkout-user'])
   async create(
     @CurrentUser() user: User,
     @Body() body: CheckoutDto,

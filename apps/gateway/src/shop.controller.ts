@@ -5,6 +5,8 @@ import { CartClient } from './cart.client';
 import { isOpen } from './checkout-state';
 import { CheckoutsRepository } from './checkouts.repository';
 import { InventoryClient } from './inventory.client';
+import { RateLimitGuard } from './rate-limit.guard';
+import { RateLimits } from './rate-limits';
 import { CartItemDto, CredentialsDto, SKU } from './shop.dto';
 
 /** The public API apart from checkout: each route is one call to one service. */
@@ -18,12 +20,16 @@ export class ShopController {
   ) {}
 
   @Post('auth/register')
+  @UseGuards(RateLimitGuard)
+  @RateLimits(['register-address'])
   register(@Body() body: CredentialsDto) {
     return this.auth.register(body);
   }
 
   @Post('auth/login')
   @HttpCode(200)
+  @UseGuards(RateLimitGuard)
+  @RateLimits(['login-address', 'login-account', 'login-lockout'])
   login(@Body() body: CredentialsDto) {
     return this.auth.login(body);
   }

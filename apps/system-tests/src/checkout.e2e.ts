@@ -96,8 +96,9 @@ describe('a checkout, as one trace in Jaeger', () => {
     const redis = trace.spans.filter((s) => dbSystem(s) === 'redis');
     // The gateway's Postgres work is the checkout's own record and its outbox row.
     expect(new Set(pg.map((s) => serviceOf(trace, s)))).toEqual(new Set(['gateway', 'inventory', 'payment', 'cart']));
-    // auth's session, cart's cart, inventory's product cache (invalidated by the reservation).
-    expect(new Set(redis.map((s) => serviceOf(trace, s)))).toEqual(new Set(['auth', 'cart', 'inventory']));
+    // The gateway's checkout rate limit, auth's session, cart's cart, inventory's product cache
+    // (invalidated by the reservation).
+    expect(new Set(redis.map((s) => serviceOf(trace, s)))).toEqual(new Set(['gateway', 'auth', 'cart', 'inventory']));
   });
 
   it('holds no secret: password, token, card number, CVC', () => {

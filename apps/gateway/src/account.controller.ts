@@ -1,0 +1,42 @@
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { PasswordChangeDto } from './account.dto';
+import { AuthClient } from './auth.client';
+import { AuthGuard, BearerToken } from './auth.guard';
+import { RateLimitGuard } from './rate-limit.guard';
+import { RateLimits } from './rate-limits';
+
+/**
+ * The caller's own sessions and password. Sessions end at once: the next request with an ended
+ * token is a 401, because every request's token is checked with auth (AuthGuard).
+ */
+@Controller('api/auth')
+@UseGuards(AuthGuard)
+export class AccountController {
+  constructor(private readonly auth: AuthClient) {}
+
+  /** Ends this session. */
+  @Post('logout')
+  @HttpCode(204)
+  logout(@BearerToken() token: string) {
+    return this.auth.logout(token);
+  }
+
+  /** Ends every session of the caller, this one included. */
+  @Post('logout-everywhere')
+  @HttpCode(204)
+  logoutEverywhere(@BearerToken() token: string) {
+    return this.auth.logoutEverywhere(token);
+  }
+
+  /**
+   * A new password; ends every session of the caller, this one included. A try of the current
+   * password counts against the account's login limits: a stolen token is no way around them.
+   */
+  @Post('password')
+  @HttpCode(204)
+  @UseGuards(RateLimitGuard)
+  @RateLimits(['login-account', 'login-lockout'])
+  changePassword(@BearerToken() token: string, @Body() body: PasswordChangeDto) {
+    return this.auth.changePassword(token, body);
+  }
+}
