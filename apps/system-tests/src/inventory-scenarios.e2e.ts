@@ -1,6 +1,6 @@
-import { getTrace, jsonClient, JaegerSpan, JaegerTrace, parentOf, setScenarios, tag, waitFor } from '@traceshop/testing';
+import { getTrace, jsonClient, JaegerSpan, JaegerTrace, parentOf, setFix, setScenarios, tag, waitFor } from '@traceshop/testing';
 import { APPROVED_CARD, gatewayUrl, jaegerUrl, newCustomer } from './shop';
-import { dbSystem, flagEvents, flagsFile, inService, isComplete, queryText } from './scenario-tools';
+import { dbSystem, flagEvents, flagsFile, inService, isComplete, queryText, spanFlagEvents } from './scenario-tools';
 
 // The inventory scenarios (n-plus-one, cache-stampede, lock-contention), switched on and off while
 // the stack runs, read back from Jaeger. The helpers repeat a few of scenarios.e2e.ts's.
@@ -17,8 +17,13 @@ const redisSpans = (t: JaegerTrace, command: string) =>
 const isListQuery = (s: JaegerSpan) => /FROM products p JOIN stock s USING \(sku\) ORDER BY p\.sku/.test(queryText(s));
 const isProductQuery = (s: JaegerSpan) => /FROM products p JOIN stock s USING \(sku\) WHERE p\.sku = \$1/.test(queryText(s));
 const isHotRowLock = (s: JaegerSpan) => /FROM counters .*FOR UPDATE/.test(queryText(s));
+/** The fixes' statements: the batched product query (n-plus-one), the sequence (lock-contention). */
+const isBatchQuery = (s: JaegerSpan) => /FROM products p JOIN stock s USING \(sku\) WHERE p\.sku = ANY\(\$1\)/.test(queryText(s));
+const isSequenceNumber = (s: JaegerSpan) => /nextval\('reservation_numbers'\)/.test(queryText(s));
 /** inventory's `traceshop.cache.hit`, set on the span that served GET /products. */
 const cacheHit = (t: JaegerTrace) => inService(t, 'inventory').map((s) => tag(s, 'traceshop.cache.hit')).find((v) => v !== undefined);
+/** The span that served GET /products in inventory (it has `traceshop.cache.hit`). */
+const servingSpan = (t: JaegerTrace) => inService(t, 'inventory').find((s) => tag(s, 'traceshop.cache.hit') !== undefined)!;
 
 /** inventory's HTTP server span has arrived: it ends last, after every span of the request under it. */
 const hasInventoryServer = (t: JaegerTrace) => inService(t, 'inventory').some((s) => tag(s, 'span.kind') === 'server');
@@ -69,7 +74,7 @@ const missWhere = (flagVariant: string) =>
   firstWhere(async () => (await dropProductCache(), productsTrace()), (t) => flagEvents(t).includes(`inventory:${flagVariant}`));
 
 describe('scenario n-plus-one', () => {
-  afterAll(() => setScenarios(flagsFile(), ['n-plus-one'], false));
+  afterAll(() => (setScenarios(flagsFile(), ['n-plus-one'], false), setFix(flagsFile(), 'n-plus-one', false)));
 
   it('loads the catalogue one query per product: a ladder of identical SELECTs', async () => {
     setScenarios(flagsFile(), ['n-plus-one'], true);
@@ -93,12 +98,29 @@ describe('scenario n-plus-one', () => {
     expect(pgSpans(trace).filter(isListQuery)).toHaveLength(1);
     expect(pgSpans(trace).filter(isProductQuery)).toEqual([]);
   }, 120_000);
+
+  it('loads the catalogue in one batched query once fixed, the fault still on', async () => {
+    setScenarios(flagsFile(), ['n-plus-one'], true);
+    setFix(flagsFile(), 'n-plus-one', true);
+    const { products, trace } = await missWhere('fix.n-plus-one=on');
+    expect(cacheHit(trace)).toBe(false);
+    expect(products.length).toBeGreaterThanOrEqual(9);
+
+    // The fault's path (the skus first), then one query for all of them: no ladder.
+    const serving = servingSpan(trace);
+    expect(spanFlagEvents(serving)).toEqual(expect.arrayContaining(['n-plus-one=on', 'fix.n-plus-one=on']));
+    expect(pgSpans(trace).filter((s) => /SELECT sku FROM products/.test(queryText(s)))).toHaveLength(1);
+    const batch = pgSpans(trace).filter(isBatchQuery);
+    expect(batch).toHaveLength(1);
+    expect(parentOf(batch[0])).toBe(serving.spanID);
+    expect(pgSpans(trace).filter(isProductQuery)).toEqual([]);
+  }, 120_000);
 });
 
 describe('scenario cache-stampede', () => {
   const BURST = 6;
   const burst = () => Promise.all(Array.from({ length: BURST }, productsTrace));
-  afterAll(() => setScenarios(flagsFile(), ['cache-stampede'], false));
+  afterAll(() => (setScenarios(flagsFile(), ['cache-stampede'], false), setFix(flagsFile(), 'cache-stampede', false)));
 
   it('sends every product request to Postgres: a Redis miss and the same query, each time', async () => {
     setScenarios(flagsFile(), ['cache-stampede'], true);
@@ -126,10 +148,37 @@ describe('scenario cache-stampede', () => {
       expect(pgSpans(trace)).toEqual([]);
     }
   }, 120_000);
+
+  it('reads Postgres once per burst once fixed, the fault still on: one read shared, the list written back', async () => {
+    setScenarios(flagsFile(), ['cache-stampede'], true);
+    setFix(flagsFile(), 'cache-stampede', true);
+    await missWhere('fix.cache-stampede=on');
+
+    const coalesced = (t: JaegerTrace) => tag(servingSpan(t), 'traceshop.cache.coalesced') === true;
+    const bursts: JaegerTrace[][] = [];
+    // A burst after the cache was dropped, until one shows requests that waited for another's
+    // read (how many arrive together depends on the machine); every burst is checked afterwards.
+    try {
+      await waitFor(
+        async () => (await dropProductCache(), bursts.push((await burst()).map((r) => r.trace)), bursts.at(-1)!),
+        (traces) => traces.some(coalesced),
+        { timeoutMs: 60_000, intervalMs: 0, what: 'a burst of product reads sharing one read' },
+      );
+    } finally {
+      for (const traces of bursts) {
+        expect(traces.flatMap((t) => pgSpans(t).filter(isListQuery))).toHaveLength(1); // once per burst, not once per request
+        expect(traces.flatMap((t) => redisSpans(t, 'set'))).toHaveLength(1); // and written back
+        for (const trace of traces) {
+          expect(spanFlagEvents(servingSpan(trace))).toContain('fix.cache-stampede=on');
+          if (coalesced(trace)) expect([...pgSpans(trace), ...redisSpans(trace, 'get')]).toEqual([]); // it waited for another's read
+        }
+      }
+    }
+  }, 180_000);
 });
 
 describe('scenario lock-contention', () => {
-  afterAll(() => setScenarios(flagsFile(), ['lock-contention'], false));
+  afterAll(() => (setScenarios(flagsFile(), ['lock-contention'], false), setFix(flagsFile(), 'lock-contention', false)));
 
   /** In one checkout's trace, the reservation's transaction: BEGIN, the hot-row lock (if any), COMMIT. */
   const transactionIn = (trace: JaegerTrace) => {
@@ -137,7 +186,7 @@ describe('scenario lock-contention', () => {
     const sql = pgSpans(trace).filter((s) => parentOf(s) === reserve.spanID);
     const [begin, commit] = [/^BEGIN/, /^COMMIT/].map((re) => sql.find((s) => re.test(queryText(s)))!);
     expect([begin, commit]).toEqual([expect.anything(), expect.anything()]);
-    return { begin, lock: sql.find(isHotRowLock), commit };
+    return { reserve, begin, lock: sql.find(isHotRowLock), number: sql.find(isSequenceNumber), commit };
   };
   type Transaction = ReturnType<typeof transactionIn>;
 
@@ -187,16 +236,31 @@ describe('scenario lock-contention', () => {
     );
   }, 180_000);
 
+  const overlap = (a: Transaction, b: Transaction) => a.begin.startTime < end(b.commit) && b.begin.startTime < end(a.commit);
+  const sideBySide = (txs: Transaction[]) => txs.some((a, i) => txs.slice(i + 1).some((b) => overlap(a, b))); // two transactions open at once
+
   it('lets the same concurrent reservations run side by side once switched off', async () => {
     setScenarios(flagsFile(), ['lock-contention'], false);
     await firstWhere(async () => ({ trace: await checkoutTrace(await customerWith('SKU-BOTTLE-001')) }), (t) =>
       flagEvents(t).includes('inventory:lock-contention=off'),
     );
 
-    const overlap = (a: Transaction, b: Transaction) => a.begin.startTime < end(b.commit) && b.begin.startTime < end(a.commit);
-    await burstsUntil(
-      (txs) => txs.some((a, i) => txs.slice(i + 1).some((b) => overlap(a, b))), // two transactions open at once
-      (txs) => expect(txs.filter((tx) => tx.lock !== undefined)).toEqual([]),
+    await burstsUntil(sideBySide, (txs) => expect(txs.filter((tx) => tx.lock !== undefined)).toEqual([]));
+  }, 180_000);
+
+  it('lets them run side by side once fixed, the fault still on: a number from a sequence, no hot-row lock', async () => {
+    setScenarios(flagsFile(), ['lock-contention'], true);
+    setFix(flagsFile(), 'lock-contention', true);
+    await firstWhere(async () => ({ trace: await checkoutTrace(await customerWith('SKU-BOTTLE-001')) }), (t) =>
+      flagEvents(t).includes('inventory:fix.lock-contention=on'),
     );
+
+    await burstsUntil(sideBySide, (txs) => {
+      for (const tx of txs) {
+        expect(spanFlagEvents(tx.reserve)).toEqual(expect.arrayContaining(['lock-contention=on', 'fix.lock-contention=on']));
+        expect(tx.lock).toBeUndefined(); // no staircase to queue on
+        expect(tx.number).toBeDefined(); // the number, from the sequence, within the transaction
+      }
+    });
   }, 180_000);
 });

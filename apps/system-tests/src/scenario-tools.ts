@@ -1,4 +1,4 @@
-import { getTrace, JaegerSpan, JaegerTrace, parentOf, roots, serviceOf, tag, waitFor } from '@traceshop/testing';
+import { getTrace, JaegerSpan, JaegerTrace, JsonClient, parentOf, roots, serviceOf, tag, waitFor } from '@traceshop/testing';
 import { APPROVED_CARD, jaegerUrl, newCustomer } from './shop';
 
 // What the scenario tests share: reading traces, and checkouts that wait for positive evidence.
@@ -25,16 +25,17 @@ export const hasException = (s: JaegerSpan) => s.logs.some((l) => l.fields.some(
 export const dbSystem = (s: JaegerSpan) => tag(s, 'db.system.name') ?? tag(s, 'db.system');
 export const queryText = (s: JaegerSpan) => String(tag(s, 'db.query.text') ?? tag(s, 'db.statement') ?? '');
 
+/** The `feature_flag.evaluation` events of one span, as `key=variant`. */
+export const spanFlagEvents = (s: JaegerSpan) =>
+  s.logs
+    .filter((l) => l.fields.some((f) => f.key === 'event' && f.value === 'feature_flag.evaluation'))
+    .map((l) => {
+      const field = (k: string) => l.fields.find((f) => f.key === k)?.value;
+      return `${field('feature_flag.key')}=${field('feature_flag.result.variant')}`;
+    });
+
 /** The `feature_flag.evaluation` events of a trace, as `service:key=variant`. */
-export const flagEvents = (t: JaegerTrace) =>
-  t.spans.flatMap((s) =>
-    s.logs
-      .filter((l) => l.fields.some((f) => f.key === 'event' && f.value === 'feature_flag.evaluation'))
-      .map((l) => {
-        const field = (k: string) => l.fields.find((f) => f.key === k)?.value;
-        return `${serviceOf(t, s)}:${field('feature_flag.key')}=${field('feature_flag.result.variant')}`;
-      }),
-  );
+export const flagEvents = (t: JaegerTrace) => t.spans.flatMap((s) => spanFlagEvents(s).map((e) => `${serviceOf(t, s)}:${e}`));
 
 /** Both payment and payment-provider evaluated the flag to this variant in this trace. */
 export const bothSaw = (t: JaegerTrace, flag: string) => ['payment', 'payment-provider'].every((svc) => flagEvents(t).includes(`${svc}:${flag}`));
@@ -43,6 +44,8 @@ export interface Checkout {
   status: number;
   orderId: string;
   trace: JaegerTrace;
+  /** The customer's session, e.g. to read the order afterwards. */
+  api: JsonClient;
 }
 
 /**
@@ -53,13 +56,29 @@ export interface Checkout {
  * settles it later, in a trace of its own.
  */
 export async function checkout(also: (t: JaegerTrace) => boolean = () => true): Promise<Checkout> {
+  return (await readyToPay())(also);
+}
+
+/** A new customer with an item in the cart; the function it resolves with pays, as `checkout` does. */
+async function readyToPay(): Promise<(also?: (t: JaegerTrace) => boolean) => Promise<Checkout>> {
   const { api } = await newCustomer();
   const products = (await api.get('/api/products')).body as { sku: string }[];
   await api.put(`/api/cart/items/${products.find((p) => !p.sku.includes('LIMITED'))!.sku}`, { quantity: 1 });
-  const res = await api.post('/api/checkout', { payment: APPROVED_CARD });
-  const whole = (t: JaegerTrace) => isComplete(t) && (res.status === 202 || hasOrderEvents(t)) && consumerSpans(t, 'payment').length > 0 && also(t);
-  const trace = await getTrace(jaegerUrl(), res.headers.get('x-trace-id')!, { until: whole, timeoutMs: 30_000 });
-  return { status: res.status, orderId: res.body.orderId, trace };
+  return async (also = () => true) => {
+    const res = await api.post('/api/checkout', { payment: APPROVED_CARD });
+    const whole = (t: JaegerTrace) => isComplete(t) && (res.status === 202 || hasOrderEvents(t)) && consumerSpans(t, 'payment').length > 0 && also(t);
+    const trace = await getTrace(jaegerUrl(), res.headers.get('x-trace-id')!, { until: whole, timeoutMs: 30_000 });
+    return { status: res.status, orderId: res.body.orderId, trace, api };
+  };
+}
+
+/**
+ * `n` checkouts paid at the same moment, by `n` new customers whose carts were filled first: a
+ * burst, like the k6 incident scripts' (`waitForBurst`). Each as `checkout` resolves it.
+ */
+export async function checkoutBurst(n: number, also?: (t: JaegerTrace) => boolean): Promise<Checkout[]> {
+  const ready = await Promise.all(Array.from({ length: n }, () => readyToPay()));
+  return Promise.all(ready.map((pay) => pay(also)));
 }
 
 /**
