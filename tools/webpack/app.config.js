@@ -9,8 +9,9 @@ const { basename, join } = require('path');
  *   migrations/   its SQL migrations, when it has a database
  * node_modules stay external (not bundled), so the instrumentations can patch them at require
  * time; the image installs the workspace's production dependencies beside the bundle.
+ * `transformers`: TypeScript compiler plugins of one app (the gateway's @nestjs/swagger plugin).
  */
-module.exports = function appConfig(appDir) {
+module.exports = function appConfig(appDir, { transformers = [] } = {}) {
   const app = basename(appDir);
   const hasMigrations = existsSync(join(appDir, 'src/migrations'));
   return {
@@ -29,6 +30,7 @@ module.exports = function appConfig(appDir) {
         optimization: false,
         outputHashing: 'none',
         sourceMap: true,
+        transformers,
       }),
     ],
   };

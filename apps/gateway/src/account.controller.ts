@@ -1,7 +1,9 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
 import { PasswordChangeDto } from './account.dto';
 import { AuthClient } from './auth.client';
 import { AuthGuard, BearerToken } from './auth.guard';
+import { ApiErrors } from './openapi';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimits } from './rate-limits';
 
@@ -11,12 +13,16 @@ import { RateLimits } from './rate-limits';
  */
 @Controller('api/auth')
 @UseGuards(AuthGuard)
+@ApiTags('auth')
+@ApiBearerAuth()
 export class AccountController {
   constructor(private readonly auth: AuthClient) {}
 
   /** Ends this session. */
   @Post('logout')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'the session has ended: its token is refused from now on' })
+  @ApiErrors(401)
   logout(@BearerToken() token: string) {
     return this.auth.logout(token);
   }
@@ -24,6 +30,8 @@ export class AccountController {
   /** Ends every session of the caller, this one included. */
   @Post('logout-everywhere')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: "every session of the caller has ended" })
+  @ApiErrors(401)
   logoutEverywhere(@BearerToken() token: string) {
     return this.auth.logoutEverywhere(token);
   }
@@ -34,6 +42,8 @@ export class AccountController {
    */
   @Post('password')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'the password is changed and every session has ended: log in again' })
+  @ApiErrors(400, 401, [403, 'the current password is wrong'], 429)
   @UseGuards(RateLimitGuard)
   @RateLimits(['login-account', 'login-lockout'])
   changePassword(@BearerToken() token: string, @Body() body: PasswordChangeDto) {

@@ -1,4 +1,5 @@
 import { bootstrap } from '@traceshop/platform';
 import { AppModule } from './app.module';
+import { setupOpenApi } from './openapi';
 
-void bootstrap(AppModule);
+void bootstrap(AppModule, { configure: setupOpenApi });

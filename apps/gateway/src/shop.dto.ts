@@ -4,10 +4,12 @@ import { IsEmail, IsInt, IsNotEmptyObject, IsString, Matches, Max, MaxLength, Mi
 
 /** POST /api/auth/register and /api/auth/login. The gateway checks shape; auth checks the rest. */
 export class CredentialsDto {
+  /** @example "demo@traceshop.local" */
   @IsEmail()
   @MaxLength(254)
   email!: string;
 
+  /** @example "traceshop-demo" */
   @IsString()
   @MinLength(8)
   @MaxLength(128)
@@ -16,6 +18,7 @@ export class CredentialsDto {
 
 /** PUT /api/cart/items/:sku */
 export class CartItemDto {
+  /** @example 2 */
   @IsInt()
   @Min(1)
   @Max(100)
@@ -24,6 +27,7 @@ export class CartItemDto {
 
 /** POST /api/checkout */
 export class CheckoutDto {
+  /** 4242424242424242 is approved, 4000000000000002 declined. */
   @IsNotEmptyObject()
   @ValidateNested()
   @Type(() => CardDto)

@@ -11,6 +11,12 @@ import { HttpErrorFilter } from './http-error.filter';
 export interface AppOptions {
   /** Largest accepted JSON body; larger ones get 413. */
   bodyLimit?: string;
+  /**
+   * Adds what the app serves besides its controllers (the gateway's OpenAPI document and
+   * Swagger UI). Runs before the app initialises: Nest appends its 404 handler then, and a
+   * route registered after it is never reached.
+   */
+  configure?: (app: NestExpressApplication) => void;
 }
 
 /**
@@ -33,6 +39,7 @@ export async function createApp(module: Type<unknown>, options: AppOptions = {})
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();
+  options.configure?.(app);
   const amqp = messagingOf(app);
   if (amqp) {
     // With the app's config: its handlers are made at once, with the ValidationPipe and the error
