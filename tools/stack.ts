@@ -46,9 +46,11 @@ async function main() {
   console.log(`
 TraceShop is up.
   shop API (gateway)  ${stack.gatewayUrl}
+  API docs (OpenAPI)  ${stack.gatewayUrl}/api/docs
   Jaeger query API    ${stack.jaegerUrl}/api/services   (UI: ${stack.jaegerUrl}; the full UI comes with docker compose)
   OTLP/HTTP in        ${stack.collectorOtlpHttpUrl}/v1/traces
   demo user           demo@traceshop.local / traceshop-demo
+  RED per operation   npm run trace -- --stats   (the Collector's span metrics: ${stack.spanMetricsUrl})
   logs                ${stack.logDir}
 A process that dies is restarted ([stack] lines). Ctrl-C stops everything.${
     terminal ? `\nFrom here on: warnings, errors, and requests slower than ${terminal.options.slowRequestMs} ms (TRACESHOP_SLOW_REQUEST_MS).` : ''

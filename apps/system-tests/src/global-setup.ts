@@ -27,6 +27,8 @@ export default async function globalSetup() {
   // Where each service's log is: tmp/stack-<run>/<service>.log natively; against compose, set
   // TRACESHOP_LOG_DIR to a folder of `docker compose logs --no-log-prefix <service>` dumps.
   if ('logDir' in stack) process.env.TRACESHOP_LOG_DIR = stack.logDir;
+  // The Collector's span metrics (`npm run trace -- --stats`); compose publishes them on 8889, the default.
+  if ('spanMetricsUrl' in stack) process.env.TRACESHOP_SPANMETRICS_URL = stack.spanMetricsUrl;
   // The flag file the services read; against compose, point it at the mounted flags file.
   if ('flagsFile' in stack) process.env.TRACESHOP_FLAGS_FILE = stack.flagsFile;
   // The database and vhost of the stack (npm run lab's fix of slow-checkout adds an index there).

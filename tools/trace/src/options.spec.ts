@@ -43,9 +43,20 @@ describe('parseOptions', () => {
     [['--tag', 'novalue'], /--tag takes key=value/],
     [['abc', '--jaeger-url', 'not a url'], /not a URL/],
     [['--nope'], /Unknown option '--nope'/],
+    [['--stats', '--last'], /--stats counts every span/],
+    [['--stats', '--interval', '0'], /--interval must be a whole number/],
+    [['--stats', '--metrics-url', 'nope'], /not a URL: "nope"/],
   ])('refuses %j', (argv, message) => {
     expect(() => parse(...argv)).toThrow(UsageError);
     expect(() => parse(...argv)).toThrow(message);
+  });
+
+  it('reads the span metrics with --stats, every 10 s by default', () => {
+    expect(parse('--stats')).toMatchObject({ mode: 'stats', stats: { metricsUrl: 'http://127.0.0.1:8889/metrics', intervalS: 10 } });
+    expect(parseOptions(['--stats', '--interval', '5'], { TRACESHOP_SPANMETRICS_URL: 'http://127.0.0.1:26104/metrics' })).toMatchObject({
+      mode: 'stats',
+      stats: { metricsUrl: 'http://127.0.0.1:26104/metrics', intervalS: 5 },
+    });
   });
 
   it('answers --help whatever else is given', () => {

@@ -21,7 +21,7 @@ export interface SearchOptions {
 
 /** One run of the CLI. */
 export interface TraceOptions {
-  mode: 'help' | 'show' | 'search';
+  mode: 'help' | 'show' | 'search' | 'stats';
   /** The trace to show; undefined with --last. */
   traceId?: string;
   last: boolean;
@@ -37,6 +37,8 @@ export interface TraceOptions {
   logs: boolean;
   json: boolean;
   jaegerUrl: string;
+  /** --stats: the Collector's span metrics endpoint, read every `intervalS` seconds. */
+  stats: { metricsUrl: string; intervalS: number };
 }
 
 /** Wrong command line: the message says what, the exit code is 2. */
@@ -45,6 +47,7 @@ export class UsageError extends Error {}
 export const HELP = `usage: npm run trace -- <trace-id> [--critical-path] [--summary] [--diff <other-id>] [--ids] [--logs] [--json]
        npm run trace -- --last [...]            the newest checkout (gateway POST /api/checkout)
        npm run trace -- --service <name> [--operation <name>] [--min 1s] [--error] [--tag k=v]...
+       npm run trace -- --stats [--interval 10]   rate, errors, duration per service and operation
 
 Reads traces from Jaeger's query API and draws them in the terminal: one line per span, indented
 by parentage, with its service, start, duration, self time and timeline, and inline what it did
@@ -74,15 +77,22 @@ search (lists start, duration, spans, errors, root, trace id; newest first)
   --limit <n>           at most n traces (default 20)
   --since <duration>    how far back (default 1h; with --last too)
 
+RED per service and operation (server and consumer spans), from the Collector's span metrics
+(100% of the spans, before any sampling): calls since the Collector started; req/s, errors and
+p50/p95/p99 over the last interval. Redrawn every interval on a terminal, printed once when piped.
+  --stats
+  --interval <seconds>  default 10 (a multiple of the Collector's 5 s metrics flush)
+  --metrics-url <url>   default: TRACESHOP_SPANMETRICS_URL, else http://127.0.0.1:8889/metrics
+
   --json                the computed model (spans with depth, offsets, self time, critical flag;
-                        summary; critical path), the diff, or the search results
+                        summary; critical path), the diff, the search results, or the stats
   --jaeger-url <url>    default: TRACESHOP_JAEGER_URL, else http://127.0.0.1:16686
   --help
 
 Colours on a terminal only; NO_COLOR turns them off. The timeline takes a third of the terminal
 (100 columns when piped).
-Exit 0: done; 1: trace not found, or no trace matches; 2: wrong command line, or Jaeger
-unreachable (the message says where it looked).
+Exit 0: done; 1: trace not found, no trace matches, or no span counted yet; 2: wrong command
+line, or Jaeger (the span metrics) unreachable (the message says where it looked).
 `;
 
 const DURATION = /^\d+(\.\d+)?(us|µs|ms|s|m|h)$/;
@@ -115,6 +125,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
         since: { type: 'string' },
         json: { type: 'boolean', default: false },
         'jaeger-url': { type: 'string' },
+        stats: { type: 'boolean', default: false },
+        interval: { type: 'string' },
+        'metrics-url': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -155,8 +168,13 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     logs: v.logs,
     json: v.json,
     jaegerUrl,
+    stats: { metricsUrl: url('--metrics-url or TRACESHOP_SPANMETRICS_URL', v['metrics-url'] || env.TRACESHOP_SPANMETRICS_URL || 'http://127.0.0.1:8889/metrics'), intervalS: v.interval === undefined ? 10 : positive('--interval', v.interval) },
   };
   if (v.help) return { ...base, mode: 'help' };
+  if (v.stats) {
+    if (traceId !== undefined || v.last || searching) throw new UsageError('--stats counts every span: drop the trace ID, --last and the search options');
+    return { ...base, mode: 'stats' };
+  }
   if (traceId !== undefined && v.last) throw new UsageError('a trace ID or --last, not both');
   if (searching && (traceId !== undefined || v.last)) throw new UsageError('search options (--service, --operation, --min, --max, --error, --tag, --limit) list traces: drop the trace ID or --last');
   if (searching) {
@@ -186,6 +204,15 @@ function micros(name: string, value: string): number {
 function positive(name: string, value: string): number {
   if (!/^[1-9]\d*$/.test(value)) throw new UsageError(`${name} must be a whole number of 1 or more, not "${value}"`);
   return Number(value);
+}
+
+function url(what: string, value: string): string {
+  try {
+    new URL(value);
+  } catch {
+    throw new UsageError(`not a URL: "${value}" (${what})`);
+  }
+  return value;
 }
 
 function keyValue(value: string): [string, string] {

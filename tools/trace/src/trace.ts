@@ -18,6 +18,7 @@ import { buildModel } from './model';
 import { CHECKOUT, HELP, parseOptions, UsageError, type TraceOptions } from './options';
 import { compareWithReference, renderReference } from './reference';
 import { summarize } from './summary';
+import { watchStats } from './stats';
 import { renderCriticalPath, renderList, renderSummary } from './tables';
 import { renderHeader, renderWaterfall, rootOf } from './waterfall';
 
@@ -41,6 +42,9 @@ async function main(): Promise<number> {
     return 0;
   }
   const paint = painter(wantsColor(process.stdout, process.env));
+  if (options.mode === 'stats') {
+    return watchStats(options.stats, { out, err: (text) => process.stderr.write(text), live: process.stdout.isTTY === true && !options.json, json: options.json, paint });
+  }
   // Not a terminal (piped, in a test): 100 columns, so a transcript reads the same everywhere.
   const width = process.stdout.isTTY ? (process.stdout.columns ?? 100) : 100;
 
