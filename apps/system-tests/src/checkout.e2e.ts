@@ -1,4 +1,5 @@
 import { getTrace, JaegerSpan, JaegerTrace, jsonClient, parentOf, roots, serviceOf, tag, waitFor } from '@traceshop/testing';
+import { PAYMENT_REQUESTS_QUEUE } from '@traceshop/contracts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { APPROVED_CARD, DECLINED_CARD, jaegerUrl, newCustomer } from './shop';
@@ -9,6 +10,9 @@ const kind = (s: JaegerSpan) => tag(s, 'span.kind');
 const destination = (s: JaegerSpan) => tag(s, 'messaging.destination.name') ?? tag(s, 'messaging.destination');
 const isRabbit = (s: JaegerSpan) => tag(s, 'messaging.system') === 'rabbitmq';
 const dbSystem = (s: JaegerSpan) => tag(s, 'db.system.name') ?? tag(s, 'db.system');
+const scopeOf = (s: JaegerSpan) => tag(s, 'otel.scope.name') ?? tag(s, 'otel.library.name');
+/** `service name` of each span, e.g. `payment process payment.requests`. */
+const named = (t: JaegerTrace, spans: JaegerSpan[]) => spans.map((s) => `${serviceOf(t, s)} ${s.operationName}`);
 
 /**
  * A checkout's trace is complete when both order-event consumers have reported and every span's
@@ -70,6 +74,84 @@ describe('a checkout, as one trace in Jaeger', () => {
     }
   });
 
+  it('names its root after the route, and makes one span per handled request (no Nest spans under the server span)', () => {
+    const [root] = roots(trace);
+    expect(root.operationName).toBe('POST /api/checkout');
+    expect(tag(root, 'http.route')).toBe('/api/checkout');
+    expect(trace.spans.filter((s) => scopeOf(s) === '@opentelemetry/instrumentation-nestjs-core').map((s) => s.operationName)).toEqual([]);
+    // Every request a service handled is its server span, named after its route.
+    const servers = trace.spans.filter((s) => kind(s) === 'server');
+    expect(named(trace, servers).sort()).toEqual(
+      ['gateway POST /api/checkout', 'auth POST /introspect', 'cart GET /carts/:userId', 'inventory POST /reservations', 'payment-provider POST /charges'].sort(),
+    );
+    for (const server of servers) expect(server.operationName).toBe(`${tag(server, 'http.request.method')} ${tag(server, 'http.route')}`);
+  });
+
+  it('names database spans as the conventions do: operation and table, with db.query.text and db.namespace', () => {
+    const pg = trace.spans.filter((s) => dbSystem(s) === 'postgresql' && kind(s) === 'client' && tag(s, 'db.query.text') !== undefined);
+    expect(named(trace, pg)).toEqual(
+      expect.arrayContaining([
+        'gateway INSERT checkouts',
+        'gateway UPDATE checkouts',
+        'gateway INSERT outbox',
+        'inventory INSERT reservations',
+        'inventory SELECT stock',
+        'inventory INSERT reservation_items SELECT',
+        'payment INSERT payments',
+        'payment UPDATE payments',
+        'cart INSERT orders',
+        'gateway BEGIN',
+        'gateway COMMIT',
+      ]),
+    );
+    for (const span of pg) {
+      expect(span.operationName).not.toMatch(/^pg\.query/);
+      expect(tag(span, 'db.query.summary')).toBe(span.operationName);
+      expect(tag(span, 'db.namespace')).toEqual(expect.any(String));
+    }
+  });
+
+  it('names messaging spans publish/process and where to, never <default>', () => {
+    const rabbit = trace.spans.filter((s) => isRabbit(s) && ['producer', 'consumer'].includes(String(kind(s))));
+    expect(named(trace, rabbit).sort()).toEqual(
+      [
+        `gateway publish ${PAYMENT_REQUESTS_QUEUE}`,
+        `payment process ${PAYMENT_REQUESTS_QUEUE}`,
+        'payment publish amq.rabbitmq.reply-to',
+        'gateway process amq.rabbitmq.reply-to',
+        'gateway publish orders:order.confirmed',
+        'cart process cart.order-events',
+        'inventory process inventory.order-events',
+      ].sort(),
+    );
+    expect(trace.spans.filter((s) => s.operationName.includes('<default>'))).toEqual([]);
+  });
+
+  it('says whom each HTTP client span calls: peer.service, the service whose server span is its child', () => {
+    const clients = trace.spans.filter((s) => kind(s) === 'client' && tag(s, 'http.request.method') !== undefined);
+    expect(clients.map((c) => `${serviceOf(trace, c)} → ${tag(c, 'peer.service')}`).sort()).toEqual(
+      ['gateway → auth', 'gateway → cart', 'gateway → inventory', 'payment → payment-provider'].sort(),
+    );
+    for (const client of clients) {
+      const server = trace.spans.find((s) => parentOf(s) === client.spanID)!;
+      expect(serviceOf(trace, server)).toBe(tag(client, 'peer.service'));
+      expect(tag(client, 'server.address')).toEqual(expect.any(String));
+    }
+  });
+
+  it('describes each service on every span: namespace, version, its own instance id, the environment; no command line', () => {
+    const version = JSON.parse(readFileSync(join(__dirname, '../../../package.json'), 'utf8')).version;
+    const processes: Record<string, unknown>[] = Object.values(trace.processes).map((p) => ({ service: p.serviceName, ...Object.fromEntries(p.tags.map((t) => [t.key, t.value])) }));
+    expect(processes.map((p) => p.service).sort()).toEqual([...SERVICES].sort());
+    for (const p of processes) {
+      expect(p).toMatchObject({ 'service.namespace': 'traceshop', 'service.version': version, 'service.instance.id': expect.stringMatching(/^[0-9a-f-]{36}$/) });
+      expect(Object.keys(p).filter((k) => /^process\.command_(args|line)$/.test(k))).toEqual([]);
+    }
+    expect(new Set(processes.map((p) => p['service.instance.id'])).size).toBe(SERVICES.length);
+    // `native` on the stack the tests start, `compose` on `docker compose up`'s; one for all six.
+    expect([...new Set(processes.map((p) => p['deployment.environment.name']))]).toEqual([expect.stringMatching(/^(native|compose)$/)]);
+  });
+
   it('carries the payment over RabbitMQ: publish, then process in payment, as its child', () => {
     const publish = trace.spans.find((s) => isRabbit(s) && kind(s) === 'producer' && tag(s, 'messaging.rabbitmq.routing_key') === 'payment.requests');
     expect(publish).toBeDefined();
@@ -82,7 +164,7 @@ describe('a checkout, as one trace in Jaeger', () => {
   });
 
   it('delivers order.confirmed to cart and inventory as children of the publish span', () => {
-    const publish = trace.spans.find((s) => isRabbit(s) && kind(s) === 'producer' && destination(s) === 'orders');
+    const publish = trace.spans.find((s) => isRabbit(s) && kind(s) === 'producer' && destination(s) === 'orders:order.confirmed');
     expect(publish).toBeDefined();
     for (const svc of ['cart', 'inventory']) {
       const consumer = trace.spans.find((s) => serviceOf(trace, s) === svc && isRabbit(s) && kind(s) === 'consumer');

@@ -99,7 +99,8 @@ describe('scenario poison-message', () => {
     // The message reached the DLQ after its last try, so every try's span has ended: wait for them.
     const trace = await getTrace(jaegerUrl(), c.trace.traceID, { until: (t) => consumerSpans(t, 'cart').length >= 1 + RETRIES && isComplete(t) });
     const tries = consumerSpans(trace, 'cart').sort((a, b) => a.startTime - b.startTime);
-    expect(tries.map((s) => s.operationName)).toEqual(Array(1 + RETRIES).fill(`${CART_ORDER_EVENTS_QUEUE} process`));
+    // One name for every try (the retries come back through the default exchange): the queue's.
+    expect(tries.map((s) => s.operationName)).toEqual(Array(1 + RETRIES).fill(`process ${CART_ORDER_EVENTS_QUEUE}`));
     expect(tries.map((s) => tag(s, 'traceshop.messaging.retry_count'))).toEqual([0, 1, 2]);
     expect(tries.every(isError)).toBe(true);
     expect(tries.every(hasException)).toBe(true);
@@ -143,3 +144,4 @@ describe('scenario poison-message', () => {
     expect(await queueDepth(amqpUrl, CART_DLQ)).toBe(before);
   }, 120_000);
 });
+      expect(republish.operationName).toBe(`publish ${CART_ORDER_EVENTS_QUEUE}`); // not `publish <default>`

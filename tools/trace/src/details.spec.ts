@@ -1,3 +1,4 @@
+import type { JaegerSpan } from '@traceshop/testing';
 import { notesOf, shorten } from './details';
 import { FIXTURES, trace } from './fixtures';
 
@@ -51,6 +52,43 @@ describe('notesOf', () => {
     const span = structuredClone(trace(FIXTURES.poison).spans.find((s) => s.operationName === 'cart.order-events process' && s.tags.some((t) => t.key === 'traceshop.messaging.retry_count' && t.value === 2))!);
     span.logs = [];
     expect(notesOf(span)).toEqual(['queue cart.order-events', 'retry 2', 'error: nack called on message without requeue']);
+  });
+});
+
+describe('notesOf, on spans named as the conventions name them', () => {
+  // A span of today's services: the name says where a message went, the peer is named.
+  const span = (operationName: string, tags: Record<string, string | number>): JaegerSpan => ({
+    traceID: '0'.repeat(32),
+    spanID: '1'.repeat(16),
+    operationName,
+    references: [],
+    startTime: 0,
+    duration: 1,
+    tags: Object.entries(tags).map(([key, value]) => ({ key, type: typeof value === 'number' ? 'int64' : 'string', value })),
+    logs: [],
+    processID: 'p1',
+  });
+  const rabbit = { 'messaging.system': 'rabbitmq' };
+
+  it('adds nothing the name says already, but the routing key a queue`s message came with', () => {
+    expect(notesOf(span('publish payment.requests', { ...rabbit, 'messaging.destination': '', 'messaging.rabbitmq.routing_key': 'payment.requests' }))).toEqual([]);
+    expect(notesOf(span('publish orders:order.confirmed', { ...rabbit, 'messaging.destination': 'orders', 'messaging.rabbitmq.routing_key': 'order.confirmed' }))).toEqual([]);
+    expect(notesOf(span('publish amq.rabbitmq.reply-to', { ...rabbit, 'messaging.destination': '', 'messaging.rabbitmq.routing_key': 'amq.rabbitmq.reply-to.g1h2AA' }))).toEqual([]);
+    expect(notesOf(span('process cart.order-events', { ...rabbit, 'messaging.destination': 'orders', 'messaging.rabbitmq.routing_key': 'order.confirmed' }))).toEqual(['exchange orders key order.confirmed']);
+    // A retry comes back through the default exchange: its name says all, but the try.
+    expect(notesOf(span('process cart.order-events', { ...rabbit, 'messaging.destination': '', 'messaging.rabbitmq.routing_key': 'cart.order-events', 'traceshop.messaging.retry_count': 1 }))).toEqual(['retry 1']);
+  });
+
+  it('gives the statement unless the name, its summary, is all of it', () => {
+    const pg = { 'db.system.name': 'postgresql' };
+    expect(notesOf(span('COMMIT', { ...pg, 'db.query.text': 'COMMIT' }))).toEqual([]);
+    expect(notesOf(span('SELECT fraud_history', { ...pg, 'db.query.text': 'SELECT count(*) FROM fraud_history WHERE card_id = $1' }))).toEqual([
+      'SELECT count(*) FROM fraud_history WHERE card_id = $1',
+    ]);
+  });
+
+  it('says which service a client span called, by its peer.service', () => {
+    expect(notesOf(span('POST', { 'span.kind': 'client', 'http.request.method': 'POST', 'peer.service': 'payment-provider', 'server.address': '127.0.0.1', 'url.path': '/charges' }))).toEqual(['→ payment-provider /charges']);
   });
 });
 

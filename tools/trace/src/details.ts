@@ -75,17 +75,24 @@ function pathOf(span: JaegerSpan): string {
 
 function database(span: JaegerSpan): string[] {
   const statement = firstTag(span, 'db.query.text', 'db.statement');
-  return statement ? [shorten(statement, 60)] : [];
+  // A span named by its query's summary is the statement already when there is no more to it (`COMMIT`).
+  return statement && shorten(statement, 60) !== span.operationName ? [shorten(statement, 60)] : [];
 }
 
 function messaging(span: JaegerSpan): string[] {
   if (tag(span, 'messaging.system') === undefined) return [];
-  const exchange = firstTag(span, 'messaging.destination.name', 'messaging.destination');
+  // The amqplib instrumentation's exchange ('' for the default one), or a span of our own's.
+  const exchange = firstTag(span, 'messaging.destination', 'messaging.destination.name');
   const key = firstTag(span, 'messaging.rabbitmq.destination.routing_key', 'messaging.rabbitmq.routing_key');
   // RabbitMQ's default exchange ('') routes by queue name: the key is the queue. A reply-to key
   // is a long generated name: its prefix says enough.
-  const shortKey = key && shorten(key.startsWith('amq.rabbitmq.reply-to.') ? 'amq.rabbitmq.reply-to…' : key, 40);
-  const notes = exchange ? [`exchange ${exchange}${shortKey ? ` key ${shortKey}` : ''}`] : shortKey ? [`queue ${shortKey}`] : [];
+  const replyTo = key?.startsWith('amq.rabbitmq.reply-to.') ? 'amq.rabbitmq.reply-to' : undefined;
+  const shortKey = key && shorten(replyTo ? `${replyTo}…` : key, 40);
+  // A span named as the conventions name it says where already (`publish orders:order.confirmed`,
+  // `process payment.requests`): no note then, but the routing key a queue's message came with.
+  const named = span.operationName.split(' ').slice(1).join(' ');
+  const said = [exchange, replyTo ?? key].every((part) => !part || named.includes(part));
+  const notes = said ? [] : exchange ? [`exchange ${exchange}${shortKey ? ` key ${shortKey}` : ''}`] : shortKey ? [`queue ${shortKey}`] : [];
   const retry = Number(tag(span, 'traceshop.messaging.retry_count'));
   if (retry > 0) notes.push(`retry ${retry}`);
   return notes;

@@ -318,6 +318,7 @@ export class AmqpService implements OnModuleInit, OnApplicationShutdown {
     const headers = msg.properties.headers ?? {};
     const retries = Number(headers[RETRY_COUNT] ?? 0);
     const span = trace.getActiveSpan(); // the consumer's "process" span
+    nameProcessSpan(queue, asFirstDelivered(msg));
     span?.setAttribute('traceshop.messaging.retry_count', retries);
     if (headers[DEADLINE] !== undefined && Date.now() > Number(headers[DEADLINE])) {
       span?.addEvent('dropped: past its deadline, nobody waits for the reply');
@@ -384,6 +385,7 @@ export class AmqpService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private settle(msg: ConsumeMessage) {
+    nameProcessSpan(DIRECT_REPLY_TO, msg);
     const pending = this.pending.get(msg.properties.correlationId);
     if (!pending) return; // a late reply after a timeout
     this.pending.delete(msg.properties.correlationId);
@@ -394,6 +396,20 @@ export class AmqpService implements OnModuleInit, OnApplicationShutdown {
       pending.reject(e as Error);
     }
   }
+}
+
+/**
+ * Names the amqplib instrumentation's consumer span (active while a message is handled) as the
+ * messaging conventions name a span, `{operation} {destination}`, with the queue as destination:
+ * `process payment.requests`, `process cart.order-events`. The queue, not RabbitMQ's full
+ * `{exchange}:{routing key}:{queue}` (in `messaging.destination.name`): it is the one part a
+ * person knows the consumer by, and the same on every try, since a retry comes back through the
+ * default exchange.
+ */
+function nameProcessSpan(queue: string, { fields }: ConsumeMessage): void {
+  // A routing key that is the queue's name (or, for replies, the queue's generated name) is left out.
+  const route = [fields.exchange, fields.routingKey.startsWith(queue) ? '' : fields.routingKey, queue].filter(Boolean).join(':');
+  trace.getActiveSpan()?.updateName(`process ${queue}`).setAttributes({ 'messaging.operation.name': 'process', 'messaging.destination.name': route });
 }
 
 /**

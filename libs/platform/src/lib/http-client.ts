@@ -1,4 +1,11 @@
 import { BadGatewayException, GatewayTimeoutException, HttpException } from '@nestjs/common';
+import { context, createContextKey } from '@opentelemetry/api';
+
+/**
+ * The service a call goes to, in the call's context: the telemetry preload's undici hook puts it
+ * on the client span as `peer.service` (libs/telemetry, the key of the same name there).
+ */
+const PEER_SERVICE = createContextKey('traceshop.peer.service');
 
 /** Which service, where, and how long one call to it may take. */
 export interface ServiceClientOptions {
@@ -26,7 +33,8 @@ export interface ServiceAnswer {
 /**
  * The one way a TraceShop service calls another over HTTP, with one mapping of failures to
  * statuses. Global fetch, so the undici instrumentation makes the client span and injects
- * `traceparent`: the other service's work joins the caller's trace.
+ * `traceparent`: the other service's work joins the caller's trace. The span says whom it calls
+ * (`peer.service` = `service`), also when no answer came.
  *
  * | what happened | `call()` throws |
  * | --- | --- |
@@ -62,12 +70,14 @@ export class ServiceClient {
     try {
       // The signal covers the whole exchange, body included: a service that sends its headers and
       // then stalls does not hang the caller either.
-      const res = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      const res = await context.with(context.active().setValue(PEER_SERVICE, service), () =>
+        fetch(`${this.baseUrl}${path}`, {
+          method,
+          headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(timeoutMs),
+        }),
+      );
       return { status: res.status, body: parseJson(await res.text()) };
     } catch (e) {
       if ((e as Error).name === 'TimeoutError') throw new GatewayTimeoutException(`${service} did not answer in time`);

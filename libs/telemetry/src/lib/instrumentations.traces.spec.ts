@@ -9,6 +9,7 @@ import { join } from 'node:path';
 // exports to a real Collector and Jaeger.
 const ROOT = join(__dirname, '../../../..');
 const PRELOAD = join(__dirname, '../preload.ts');
+const HTTP_CLIENT = join(__dirname, '../../../platform/src/lib/http-client.ts');
 
 const CHILD = `
   const api = require('@opentelemetry/api');
@@ -29,6 +30,7 @@ const CHILD = `
     const logger = pino();
     const withParent = await tracer.startActiveSpan('with-parent', async (span) => {
       await db.query('SELECT 2');
+      await db.query('SELECT count(*) FROM pg_class WHERE relname = $1', ['pg_type']);
       await redis.ping();
       logger.info('in-span');
       span.end();
@@ -51,7 +53,15 @@ const CHILD = `
     app.get('/items/:id', (req, res) => res.send('item ' + req.params.id));
     const server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    console.log('ready ' + JSON.stringify({ port: server.address().port, withParent, published }));
+    // A call through libs/platform's ServiceClient, which names the service it calls.
+    const { ServiceClient } = require(${JSON.stringify(HTTP_CLIENT)});
+    const items = new ServiceClient({ service: 'items', baseUrl: 'http://127.0.0.1:' + server.address().port, timeoutMs: 5000 });
+    const called = await tracer.startActiveSpan('caller', async (span) => {
+      await items.request('/items/1');
+      span.end();
+      return span.spanContext().traceId;
+    });
+    console.log('ready ' + JSON.stringify({ port: server.address().port, withParent, published, called }));
     setInterval(() => undefined, 1000);
   })().catch((e) => { console.error(e); process.exit(1); });
 `;
@@ -62,6 +72,7 @@ interface Child {
   port: number;
   withParent: string;
   published: string;
+  called: string;
   stdout: () => string;
 }
 
@@ -89,7 +100,7 @@ async function startChild(stack: Stack, service: string, env: Record<string, str
   running.add(child);
   child.once('exit', () => running.delete(child));
   let out = '';
-  const ready = new Promise<{ port: number; withParent: string; published: string }>((resolve, reject) => {
+  const ready = new Promise<{ port: number; withParent: string; published: string; called: string }>((resolve, reject) => {
     child.stdout!.on('data', (chunk) => {
       out += chunk;
       const m = /^ready (.*)$/m.exec(out);
@@ -113,6 +124,7 @@ function traceparent() {
   return { traceId, header: `00-${traceId}-${randomBytes(8).toString('hex')}-01` };
 }
 
+const processTags = (trace: JaegerTrace, span: JaegerSpan) => Object.fromEntries(trace.processes[span.processID].tags.map((t) => [t.key, t.value]));
 const scopeOf = (span: JaegerSpan) => tag(span, 'otel.scope.name') ?? tag(span, 'otel.library.name');
 const fromScope = (trace: JaegerTrace, name: string) => trace.spans.filter((s) => scopeOf(s) === `@opentelemetry/instrumentation-${name}`);
 
@@ -131,7 +143,11 @@ describe('instrumentations, in real traces', () => {
     stack = await startStack({ apps: [], ephemeral: true, portBase: 28_200 });
     [plain, switched] = await Promise.all([
       startChild(stack, `instr-spec-${process.pid}`),
-      startChild(stack, `instr-spec-switched-${process.pid}`, { TRACESHOP_EXPRESS_SPANS: 'true', TRACESHOP_AMQP_CONSUME_LINKS: 'true' }),
+      startChild(stack, `instr-spec-switched-${process.pid}`, {
+        TRACESHOP_EXPRESS_SPANS: 'true',
+        TRACESHOP_AMQP_CONSUME_LINKS: 'true',
+        OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=compose',
+      }),
     ]);
     for (const [name, child, path] of [['health', plain, '/health/ready'], ['item', plain, '/items/42'], ['switchedItem', switched, '/items/7']] as const) {
       const { traceId, header } = traceparent();
@@ -181,6 +197,53 @@ describe('instrumentations, in real traces', () => {
     const consumer = linked.flatMap((t) => t.spans).find((s) => isConsumer(s) && s.references.some((r) => r.traceID === switched.published))!;
     expect(consumer.traceID).not.toBe(switched.published);
     expect(parentOf(consumer)).toBeUndefined();
+  });
+
+  it('name database spans by their query summary (operation and table), with the stable attributes', async () => {
+    const traced = await getTrace(stack.jaegerUrl, plain.withParent, { until: (t) => fromScope(t, 'pg').length >= 2 });
+    const pg = fromScope(traced, 'pg');
+    expect(pg.map((s) => s.operationName).sort()).toEqual(['SELECT', 'SELECT pg_class']);
+    const table = pg.find((s) => s.operationName === 'SELECT pg_class')!;
+    expect(tag(table, 'db.query.summary')).toBe('SELECT pg_class');
+    expect(tag(table, 'db.query.text')).toBe('SELECT count(*) FROM pg_class WHERE relname = $1');
+    expect(tag(table, 'db.namespace')).toBe(new URL(stack.databaseUrl).pathname.slice(1));
+    expect(tag(table, 'db.system.name')).toBe('postgresql');
+  });
+
+  it('name a publish after where it goes, a generated queue by its template (never `<default>`)', async () => {
+    const published = await getTrace(stack.jaegerUrl, plain.published, { until: (t) => fromScope(t, 'amqplib').some((s) => tag(s, 'span.kind') === 'producer') });
+    const publish = fromScope(published, 'amqplib').find((s) => tag(s, 'span.kind') === 'producer')!;
+    // The child's queue is server-named (amq.gen-…): one name for all such queues.
+    expect(publish.operationName).toBe('publish amq.gen');
+    expect(tag(publish, 'messaging.destination.name')).toMatch(/^amq\.gen-/);
+    expect(tag(publish, 'messaging.destination.template')).toBe('amq.gen');
+    expect(tag(publish, 'messaging.operation.name')).toBe('publish');
+  });
+
+  it('say whom a ServiceClient call goes to: peer.service on the client span, also for Jaeger', async () => {
+    const called = await getTrace(stack.jaegerUrl, plain.called, { until: (t) => fromScope(t, 'undici').length > 0 && fromScope(t, 'http').length > 0 });
+    const [client] = fromScope(called, 'undici');
+    expect(client.operationName).toBe('GET'); // {method}: ServiceClient's paths are concrete, no template
+    expect(tag(client, 'peer.service')).toBe('items');
+    expect(tag(client, 'server.service.name')).toBe('items');
+    expect(tag(client, 'server.address')).toBe('127.0.0.1');
+    const server = called.spans.find((s) => parentOf(s) === client.spanID)!;
+    expect(server.operationName).toBe('GET /items/:id');
+  });
+
+  it('describe the service on every span: namespace, version, one id per process, environment (native unless OTEL_RESOURCE_ATTRIBUTES says), no command line', async () => {
+    const [plainTrace, switchedTrace] = await Promise.all([getTrace(stack.jaegerUrl, requests.item), getTrace(stack.jaegerUrl, requests.switchedItem)]);
+    const [p, s] = [processTags(plainTrace, plainTrace.spans[0]), processTags(switchedTrace, switchedTrace.spans[0])];
+    expect(p).toMatchObject({
+      'service.namespace': 'traceshop',
+      'service.version': require(join(ROOT, 'package.json')).version,
+      'deployment.environment.name': 'native',
+      'service.instance.id': expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
+      'process.runtime.name': 'nodejs',
+    });
+    expect(s['deployment.environment.name']).toBe('compose');
+    expect(s['service.instance.id']).not.toBe(p['service.instance.id']);
+    for (const tags of [p, s]) expect(Object.keys(tags).filter((k) => /^process\.command_(args|line)$/.test(k))).toEqual([]);
   });
 
   it('put the trace id on pino log lines', () => {

@@ -1,57 +1,109 @@
 import type { IncomingMessage } from 'node:http';
 import { registerHooks } from 'node:module';
+import { context, createContextKey } from '@opentelemetry/api';
 import type { InstrumentationConfigMap } from '@opentelemetry/auto-instrumentations-node';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { ExpressLayerType } from '@opentelemetry/instrumentation-express';
+import { publishDestination, querySummary } from './span-names';
 
 /** Health probes run every few seconds and teach nothing: they are not traced. */
 export const isHealthCheck = (req: IncomingMessage) => req.url?.startsWith('/health') ?? false;
 
 const PREFIX = '@opentelemetry/instrumentation-';
 
+/**
+ * The service a call goes to, as the caller names it: libs/platform's ServiceClient puts it in the
+ * context of each call (its own key of the same name: `createContextKey` is `Symbol.for`, one
+ * symbol for the app's bundle and this preload's).
+ */
+export const PEER_SERVICE = createContextKey('traceshop.peer.service');
+
 /** The bundle's configuration of each instrumentation TraceShop uses, by package name. */
 function ourConfigs(env: NodeJS.ProcessEnv): InstrumentationConfigMap {
   return {
     '@opentelemetry/instrumentation-http': { ignoreIncomingRequestHook: isHealthCheck },
-    '@opentelemetry/instrumentation-undici': {}, // fetch(), used for service-to-service calls
-    // Express makes no spans: its router and request-handler spans only repeat Nest's (the
-    // controller method's span is right below), its middleware spans (json parser, cors, ...) are
-    // noise, and each one costs even when the request is not sampled (docs/benchmarks, "Where
-    // always_off goes"). It stays for one thing: it names the HTTP server span after the route
-    // (`POST /api/checkout`, http.route), which it still does for ignored layers.
-    // TRACESHOP_EXPRESS_SPANS=true brings the router and request-handler spans back.
+    // fetch(), which ServiceClient uses for service-to-service calls. The client span says whom it
+    // calls: `peer.service`, what Jaeger reads (the UI shows it beside a client span that has no
+    // server span under it, e.g. a call that timed out), and `server.service.name`, the name the
+    // conventions now give it. The span keeps its conventional name, the method alone: ServiceClient
+    // is given concrete paths, and a name with the path in it would be one name per order id.
+    '@opentelemetry/instrumentation-undici': {
+      startSpanHook: () => {
+        const peer = context.active().getValue(PEER_SERVICE);
+        return typeof peer === 'string' ? { 'peer.service': peer, 'server.service.name': peer } : {};
+      },
+    },
+    // Express makes no spans: its router and request-handler spans only repeat the server span,
+    // its middleware spans (json parser, cors, ...) are noise, and each one costs even when the
+    // request is not sampled (docs/benchmarks, "Where always_off goes"). It stays for one thing:
+    // it names the HTTP server span after the route (`POST /api/checkout`, http.route), which it
+    // still does for ignored layers. TRACESHOP_EXPRESS_SPANS=true brings the router and
+    // request-handler spans back.
     '@opentelemetry/instrumentation-express': {
       ignoreLayersType:
         env.TRACESHOP_EXPRESS_SPANS === 'true'
           ? [ExpressLayerType.MIDDLEWARE]
           : [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER, ExpressLayerType.REQUEST_HANDLER],
     },
-    '@opentelemetry/instrumentation-nestjs-core': {},
     // Without a parent, pool connects and migrations at start-up would each be a lone trace.
-    '@opentelemetry/instrumentation-pg': { requireParentSpan: true },
+    // A query's span is named by its summary, as the database conventions name it: the operation
+    // and its tables (`SELECT fraud_history`, `INSERT reservation_items SELECT`, `COMMIT`), where
+    // the instrumentation says only the operation and the database (`pg.query:SELECT traceshop`).
+    '@opentelemetry/instrumentation-pg': {
+      requireParentSpan: true,
+      requestHook: (span, { query }) => {
+        if (!span.isRecording()) return; // not sampled: no name to give
+        const summary = querySummary(query.text);
+        span.setAttribute('db.query.summary', summary);
+        span.updateName(summary);
+      },
+    },
     '@opentelemetry/instrumentation-ioredis': { requireParentSpan: true },
     // Off (the default), a consumer's span is a child of the publisher's: one trace per checkout.
     // On, each consumed message starts its own trace with a link to the producer.
-    '@opentelemetry/instrumentation-amqplib': { useLinksForConsume: env.TRACESHOP_AMQP_CONSUME_LINKS === 'true' },
+    // A publish is named `publish {destination}` (the messaging conventions), never `publish
+    // <default>`: `publish payment.requests`, `publish orders:order.confirmed`, a reply
+    // `publish amq.rabbitmq.reply-to`. (Consumers name their `process` span: libs/messaging.)
+    '@opentelemetry/instrumentation-amqplib': {
+      useLinksForConsume: env.TRACESHOP_AMQP_CONSUME_LINKS === 'true',
+      publishHook: (span, { exchange, routingKey }) => {
+        const destination = publishDestination(exchange, routingKey);
+        span.setAttributes({
+          'messaging.operation.name': 'publish',
+          'messaging.destination.name': destination.name,
+          ...(destination.template ? { 'messaging.destination.template': destination.template, 'messaging.destination.temporary': true } : {}),
+        });
+        span.updateName(`publish ${destination.template ?? destination.name}`);
+      },
+    },
     // Adds trace_id and span_id to every log line; logs themselves stay on stdout.
     '@opentelemetry/instrumentation-pino': { disableLogSending: true },
   };
 }
 
-/** Our instrumentations by short name, as OTEL_NODE_ENABLED_INSTRUMENTATIONS spells them: http, undici, express, nestjs-core, pg, ioredis, amqplib, pino. */
+/** Our instrumentations by short name, as OTEL_NODE_ENABLED_INSTRUMENTATIONS spells them: http, undici, express, pg, ioredis, amqplib, pino. */
 export const INSTRUMENTATION_NAMES = Object.keys(ourConfigs({})).map((name) => name.slice(PREFIX.length));
 
 /**
  * The instrumentations of OpenTelemetry's bundle (`getNodeAutoInstrumentations`) that TraceShop
- * uses, configured as above; the bundle's other 33 (fs, dns, net, mysql, aws-sdk, ...) stay off:
+ * uses, configured as above; the bundle's other 34 (fs, dns, net, mysql, aws-sdk, ...) stay off:
  * they add spans that explain nothing here, or patch libraries we do not have.
+ *
+ * nestjs-core is one of them: it made two more spans for every handled request, under the server
+ * span (`POST /api/checkout` → `CheckoutController.create` → `create`), with nothing a person
+ * needs that the server span lacks: the same route and method, the same time to within the guards
+ * and pipes (a guard's own calls, like the token check, have their own client spans). What the
+ * handler's code puts on the active span (order ids, flag evaluations, a 5xx's exception) goes on
+ * the server span instead, and the handler's name is the route's. Message handlers had no Nest span
+ * to begin with: the amqplib `process` span is theirs. `OTEL_NODE_ENABLED_INSTRUMENTATIONS` with
+ * `nestjs-core` added to the seven brings them back.
  *
  * Everything is read from process.env, as the bundle reads it. The bundle itself applies the
  * standard variables, as its README says:
  * OTEL_NODE_ENABLED_INSTRUMENTATIONS (only these, by short name) and then
  * OTEL_NODE_DISABLED_INSTRUMENTATIONS (all but these), e.g.
- * `OTEL_NODE_DISABLED_INSTRUMENTATIONS=pino,nestjs-core`. Our list is simply the default of the
- * first: unset (or empty), it is the eight above. So the variables narrow our set, and naming one
+ * `OTEL_NODE_DISABLED_INSTRUMENTATIONS=pino,ioredis`. Our list is simply the default of the
+ * first: unset (or empty), it is the seven above. So the variables narrow our set, and naming one
  * of the bundle's others (`OTEL_NODE_ENABLED_INSTRUMENTATIONS=http,dns`) turns it on with its
  * defaults, as the bundle documents for its "default disabled" ones. Constructing an
  * instrumentation patches its module at once, so this is called only when the SDK is on.

@@ -1,7 +1,7 @@
 import { diag, DiagConsoleLogger } from '@opentelemetry/api';
 import { diagLogLevelFromString } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { envDetector, hostDetector, processDetector } from '@opentelemetry/resources';
+import { defaultResource, envDetector, hostDetector, processDetector, resourceFromAttributes, serviceInstanceIdDetector, type ResourceDetector } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import { instrumentations } from './instrumentations';
@@ -34,8 +34,10 @@ export function startTelemetry(env: NodeJS.ProcessEnv = process.env): () => Prom
   if (logLevel !== undefined) diag.disable();
   const sdk = new NodeSDK({
     instrumentations: instrumented,
-    // Local detectors only: cloud detectors make network calls at start-up.
-    resourceDetectors: [envDetector, hostDetector, processDetector],
+    resource: defaultResource().merge(resourceFromAttributes(traceshopResource())),
+    // Local detectors only: cloud detectors make network calls at start-up. Later ones win, so
+    // OTEL_RESOURCE_ATTRIBUTES (envDetector) overrides every attribute, ours above included.
+    resourceDetectors: [serviceInstanceIdDetector, hostDetector, processWithoutCommandLine, envDetector],
     // Redaction first, so the exporter never sees a secret. The batch processor keeps export
     // off the request path; an unreachable Collector only drops spans.
     spanProcessors: [
@@ -50,3 +52,33 @@ export function startTelemetry(env: NodeJS.ProcessEnv = process.env): () => Prom
   sdk.start();
   return () => sdk.shutdown();
 }
+
+/**
+ * What every TraceShop service says about itself, on every span (Jaeger's "Process"): the shop it
+ * belongs to, the version of the build (the workspace's package.json, bundled into the preload
+ * when it is built) and where it runs. `deployment.environment.name` is `native` unless
+ * OTEL_RESOURCE_ATTRIBUTES says otherwise: compose sets `compose` (docker-compose.yml), a
+ * Kubernetes deployment would set `kubernetes`. `service.instance.id` (a UUID per process) comes
+ * from its detector.
+ */
+export function traceshopResource(): Record<string, string> {
+  return {
+    'service.namespace': 'traceshop',
+    // A file of the workspace, not a lib: webpack bundles it, the image has no package.json.
+    // eslint-disable-next-line @nx/enforce-module-boundaries
+    'service.version': require('../../../../package.json').version,
+    'deployment.environment.name': 'native',
+  };
+}
+
+/**
+ * The process detector without `process.command_args`: the full command line of a Node process
+ * (`node --require ./telemetry.js main.js`, or with tsx and jest a hundred characters more) on
+ * every span, and whatever a flag on it holds. The executable, pid, runtime and owner stay.
+ */
+const processWithoutCommandLine: ResourceDetector = {
+  detect: (config) => {
+    const { attributes = {} } = processDetector.detect(config);
+    return { attributes: Object.fromEntries(Object.entries(attributes).filter(([key]) => key !== 'process.command_args' && key !== 'process.command_line')) };
+  },
+};
