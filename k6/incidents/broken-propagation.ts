@@ -10,7 +10,7 @@
  * Not red from outside: checkouts still succeed, as fast as before, and the gateway still
  * continues k6's trace, so the normal error and check thresholds hold. The symptom is only in
  * the traces. Every checkout is printed with its trace link and order id; in Jaeger its trace
- * ends at an empty `payment.requests process` span in payment, and the payment's work (fraud
+ * ends at an empty `process payment.requests` span in payment, and the payment's work (fraud
  * check, provider call) is a trace of its own rooted at `payment.process`: search service
  * payment, operation payment.process, tag traceshop.order.id=<order id>.
  */

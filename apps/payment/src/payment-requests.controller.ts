@@ -25,7 +25,7 @@ export class PaymentRequestsController {
   async handle(@Payload() request: PaymentRequestDto): Promise<PaymentReply> {
     // Scenario broken-propagation: the payment runs on a fresh context, not the one the message
     // brought. Each checkout splits in two traces: the gateway's ends at an empty
-    // `payment.requests process` span, and the payment's work is orphaned under `payment.process`.
+    // `process payment.requests` span, and the payment's work is orphaned under `payment.process`.
     if (await this.flags.isOn(SCENARIOS.brokenPropagation)) {
       return context.with(ROOT_CONTEXT, () =>
         tracer.startActiveSpan('payment.process', (span) => this.process(request, span).finally(() => span.end())),

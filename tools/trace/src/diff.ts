@@ -38,9 +38,9 @@ export interface TraceDiff {
 /**
  * Matches the spans of two traces and reports what grew, shrank, appeared or disappeared. A
  * span is matched by its path: its parent's match, its service and name, and its position
- * among the siblings of the same service and name (the second `pg.query:UPDATE` under
- * `create`). Orphans are matched among orphans. An appeared (or disappeared) subtree is one
- * row, with the number of spans beneath it.
+ * among the siblings of the same service and name (the second `UPDATE checkouts` under
+ * `POST /api/checkout`). Orphans are matched among orphans. An appeared (or disappeared) subtree
+ * is one row, with the number of spans beneath it.
  */
 export function diffTraces(before: TraceModel, after: TraceModel): TraceDiff {
   const a = keyed(before);
