@@ -17,7 +17,7 @@ export default async function globalSetup() {
       ephemeral: true,
       portBase: Number(process.env.TRACESHOP_PORT_BASE ?? 18000), // another base lets two runs share a machine
       logs: 'files',
-      // A smaller card-history archive than the default million rows: seeded faster, still by far
+      // A smaller card-history archive than the default two million rows: seeded faster, still by far
       // the slowest query of a slow checkout.
       env: { FRAUD_HISTORY_ROWS: '300000' },
     }));

@@ -13,7 +13,7 @@ import { APPS, bytes, environmentOf, instructions, loadCompose, parseDockerfile,
  * hosts become this machine's Postgres, Redis and RabbitMQ (a database, vhost and key prefix of
  * this run's, shared by the six as compose's are), the Collector a stand-in that accepts every
  * OTLP export, the mounted flag file the repository's. And
- * FRAUD_HISTORY_ROWS is small: compose's million rows take seconds and 130 MB to seed.
+ * FRAUD_HISTORY_ROWS is small: compose's two million rows take seconds and 280 MB to seed.
  */
 const compose = loadCompose();
 const dockerfile = parseDockerfile();

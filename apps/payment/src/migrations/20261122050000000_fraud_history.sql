@@ -1,6 +1,6 @@
 -- Up Migration
--- Thirty days of card activity that the fraud check's "card history" rule reads (seeded at
--- start-up by fraud-history.repository.ts). Deliberately WITHOUT an index on card_fingerprint:
+-- Ninety days of card activity that the fraud check's velocity rule reads (seeded at start-up
+-- by fraud-history.repository.ts). Deliberately WITHOUT an index on card_fingerprint:
 -- the slow-checkout lab finds its query as the slowest span of the trace, runs EXPLAIN (Seq Scan),
 -- and fixes it with:
 --   CREATE INDEX ON payment.fraud_history (card_fingerprint, recorded_at);
