@@ -8,7 +8,8 @@
 #   npm run lab -- start|check|fix|verify|reset <lab>   the labs of docs/labs, graded (tools/lab)
 #   npm run reliability         runs the fault suite alone and writes docs/reliability.md
 #   npm run k6 -- <script> [k6 run options]   a k6 script of k6/ (smoke, incidents/slow-checkout, ...)
-#   npm run bench [-- startup] [-- options]   what tracing costs (tools/bench/overhead.ts), or start-up
+#   npm run bench [-- startup|reference-incident] [-- options]   what tracing costs (tools/bench/overhead.ts),
+#               start-up, or the slow-checkout incident against its reference
 # Each brings its own Node 24 (tools/node.sh); start, test, reliability and bench also the npm
 # dependencies, the builds and the pinned Collector, Jaeger and k6 (tools/build-tools.sh, cached
 # in ~/.cache/traceshop, built once), and k6 its k6.
@@ -95,6 +96,10 @@ case ${1:-} in
     if [ "${1:-}" = startup ]; then
       shift
       exec $TSX tools/bench/startup.ts "$@"
+    fi
+    if [ "${1:-}" = reference-incident ]; then
+      shift
+      exec $TSX tools/bench/reference-incident.ts "$@"
     fi
     exec $TSX tools/bench/overhead.ts "$@"
     ;;

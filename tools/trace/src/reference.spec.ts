@@ -1,6 +1,6 @@
 import { FIXTURES, model, span, trace } from './fixtures';
 import { painter } from './format';
-import { compareWithReference, REFERENCE_INCIDENT, renderReference } from './reference';
+import { compareWithReference, queryOn, REFERENCE_INCIDENT, renderReference } from './reference';
 import { summarize } from './summary';
 
 describe('compareWithReference', () => {
@@ -41,6 +41,17 @@ describe('compareWithReference', () => {
     expect(part('payment').referenceUs).toBe(REFERENCE_INCIDENT.paymentMs * 1000);
     expect(part('database').referenceUs).toBe(REFERENCE_INCIDENT.databaseMs * 1000);
     expect(part('payment-provider').referenceUs).toBeUndefined();
+  });
+});
+
+describe('queryOn', () => {
+  it('names the tables a statement reads, not its subqueries, LATERAL or functions', () => {
+    const velocity = `SELECT w.name AS "window", v.attempts FROM (VALUES ('1h', interval '1 hour')) AS w (name, span)
+       CROSS JOIN LATERAL (SELECT count(*)::int AS attempts FROM fraud_history WHERE card_fingerprint = $1) AS v`;
+    expect(queryOn(velocity)).toBe('SELECT … fraud_history');
+    expect(queryOn('SELECT sku FROM unnest($1::text[]) AS s (sku) JOIN payment.payments p ON p.id = s.sku')).toBe('SELECT … payment.payments');
+    expect(queryOn('UPDATE payments SET status = $2 WHERE id = $1')).toBe('UPDATE … payments');
+    expect(queryOn('COMMIT')).toBe('COMMIT');
   });
 });
 

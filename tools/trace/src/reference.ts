@@ -85,9 +85,12 @@ export function renderReference(parts: ReferencePart[], paint: Paint): string {
   ].join('\n');
 }
 
-/** `SELECT … fraud_history`: a statement's verb and the tables it names, short enough for a table cell. */
-function queryOn(statement: string): string {
-  const tables = [...statement.matchAll(/\b(?:FROM|JOIN|INTO|UPDATE)\s+([A-Za-z_][\w.]*)/gi)].map((m) => m[1]);
+/**
+ * `SELECT … fraud_history`: a statement's verb and the tables it names (not a subquery, a
+ * `LATERAL` or a function after FROM), short enough for a table cell.
+ */
+export function queryOn(statement: string): string {
+  const tables = [...statement.matchAll(/\b(?:FROM|JOIN|INTO|UPDATE)\s+(?!LATERAL\b)([A-Za-z_][\w.]*)(?![\w.]*\s*\()/gi)].map((m) => m[1]);
   const verb = statement.trim().split(/\s/)[0].toUpperCase();
   return tables.length > 0 ? `${verb} … ${[...new Set(tables)].join(', ')}` : shorten(statement, 40);
 }
