@@ -3,6 +3,7 @@ import Ajv from 'ajv';
 import { existsSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { APPS, ComposeService, bytes, environmentOf, interpolationsWithoutDefault, isDefault, isOneShot, loadCompose, parsePort, read, root, versions } from './workspace';
+import { parse } from 'yaml';
 import composeSchema from '../schema/compose-spec.json';
 
 const compose = loadCompose();
@@ -39,8 +40,8 @@ describe('docker-compose.yml', () => {
     expect(valid).toBe(true);
   });
 
-  it('runs the six services, Postgres, Redis, RabbitMQ, the Collector and Jaeger, and k6 only on demand', () => {
-    expect(defaultServices.map(([name]) => name).sort()).toEqual([...APPS, 'postgres', 'redis', 'rabbitmq', 'otel-collector', 'jaeger'].sort());
+  it('runs the six services, Postgres, Redis, RabbitMQ, the Collector, Jaeger and Prometheus, and k6 only on demand', () => {
+    expect(defaultServices.map(([name]) => name).sort()).toEqual([...APPS, 'postgres', 'redis', 'rabbitmq', 'otel-collector', 'jaeger', 'prometheus'].sort());
     const onDemand = services.filter(([, s]) => !isDefault(s));
     expect(onDemand.map(([name, s]) => ({ name, profiles: s.profiles, oneShot: isOneShot(s) }))).toEqual([{ name: 'k6', profiles: ['k6'], oneShot: true }]);
   });
@@ -52,7 +53,8 @@ describe('docker-compose.yml', () => {
     ]);
     for (const { where, ref } of refs) {
       const tag = imageTag(ref);
-      expect({ where, ref, tag: tag?.tag }).toEqual({ where, ref, tag: expect.stringMatching(/^\d+\.\d+(\.\d+)?(-[a-z0-9.-]+)?$/) });
+      // (Prometheus tags its images v3.16.0.)
+      expect({ where, ref, tag: tag?.tag }).toEqual({ where, ref, tag: expect.stringMatching(/^v?\d+\.\d+(\.\d+)?(-[a-z0-9.-]+)?$/) });
     }
   });
 
@@ -144,7 +146,7 @@ describe('docker-compose.yml', () => {
       // Beside its V8 heap a service held up to ~40 MiB more (native buffers, code) under load.
       expect((heapMiB + 40) * 2 ** 20).toBeLessThanOrEqual(bytes(limitOf(s)!));
     }
-    for (const name of ['otel-collector', 'jaeger']) {
+    for (const name of ['otel-collector', 'jaeger', 'prometheus']) {
       const s = service(name);
       expect(bytes(environmentOf(s).GOMEMLIMIT.replace(/iB$/, ''))).toBeLessThan(bytes(limitOf(s)!));
     }
@@ -157,12 +159,14 @@ describe('docker-compose.yml', () => {
     expect(limitMiB * 2 ** 20).toBeLessThan(bytes(limitOf(collector)!));
   });
 
-  it('publishes only the gateway, the Jaeger UI, the RabbitMQ UI and the OTLP ports, on localhost', () => {
+  it('publishes only the gateway, the Jaeger UI, the RabbitMQ UI, the OTLP ports and the span metrics, on localhost', () => {
     const published = services.flatMap(([name, s]) => (s.ports ?? []).map((p) => ({ name, ...parsePort(p) })));
     expect(published.sort((a, b) => a.published - b.published)).toEqual([
       { name: 'otel-collector', hostIp: '127.0.0.1', published: 4317, target: 4317 },
       { name: 'otel-collector', hostIp: '127.0.0.1', published: 4318, target: 4318 },
       { name: 'gateway', hostIp: '127.0.0.1', published: 8080, target: 8080 },
+      // The span metrics, where `npm run trace -- --stats` reads them by default.
+      { name: 'otel-collector', hostIp: '127.0.0.1', published: 8889, target: 8889 },
       { name: 'rabbitmq', hostIp: '127.0.0.1', published: 15672, target: 15672 },
       { name: 'jaeger', hostIp: '127.0.0.1', published: 16686, target: 16686 },
     ]);
@@ -238,9 +242,23 @@ describe('docker-compose.yml', () => {
     // The Collector exports to Jaeger's OTLP/gRPC receiver: that host is the jaeger service.
     const exportTo = endpointDefault('otel/collector.yaml', 'JAEGER_OTLP_GRPC_ENDPOINT');
     expect(exportTo).toEqual({ host: 'jaeger', port: endpointDefault('otel/jaeger.yaml', 'JAEGER_OTLP_GRPC_ENDPOINT').port });
+    const spanMetrics = endpointDefault('otel/collector.yaml', 'OTELCOL_SPANMETRICS_ENDPOINT').port;
     expect(ports(collector)).toEqual([
       endpointDefault('otel/collector.yaml', 'OTELCOL_OTLP_GRPC_ENDPOINT').port,
       endpointDefault('otel/collector.yaml', 'OTELCOL_OTLP_HTTP_ENDPOINT').port,
+      spanMetrics,
+    ]);
+    // Jaeger's Monitor tab asks the prometheus service, which scrapes the Collector's span metrics
+    // with the very otel/prometheus.yml it mounts, and is healthy on the port Jaeger asks.
+    const prometheus = service('prometheus');
+    const promUrl = new URL(/\$\{env:JAEGER_PROMETHEUS_URL:-([^}]+)\}/.exec(read('otel/jaeger.yaml'))![1]);
+    expect(promUrl.hostname).toBe('prometheus');
+    expect(prometheus.healthcheck?.test?.join(' ')).toContain(`127.0.0.1:${promUrl.port}/-/ready`);
+    expect(jaeger.depends_on).toEqual({ prometheus: { condition: 'service_healthy' } });
+    const promConfig = bindMounts(prometheus).find((m) => m.source === './otel/prometheus.yml');
+    expect(prometheus.command).toContain(`--config.file=${promConfig!.target}`);
+    expect(parse(read('otel/prometheus.yml')).scrape_configs).toEqual([
+      { job_name: 'spanmetrics', static_configs: [{ targets: [`otel-collector:${spanMetrics}`] }] },
     ]);
     expect(ports(jaeger)).toEqual([endpointDefault('otel/jaeger.yaml', 'JAEGER_QUERY_HTTP_ENDPOINT').port]);
     expect(collector.healthcheck?.test?.join(' ')).toContain(`127.0.0.1:${endpointDefault('otel/collector.yaml', 'OTELCOL_HEALTH_ENDPOINT').port}/`);
