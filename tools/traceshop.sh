@@ -4,6 +4,7 @@
 #   npm test    builds what is missing and runs every test, ending with "N passed, N failed"
 #   npm run scenario -- list|on|off   switches the fault scenarios (flags/traceshop.flagd.json)
 #   npm run audit [-- --json]   checks the invariants across the services' data (tools/audit)
+#   npm run replay -- <queue>   moves a queue's dead letters back to it, once its consumer is fixed
 #   npm run trace -- <trace-id>|--last   draws a trace from Jaeger in the terminal (tools/trace)
 #   npm run lab -- start|check|fix|verify|reset <lab>   the labs of docs/labs, graded (tools/lab)
 #   npm run reliability         runs the fault suite alone and writes docs/reliability.md
@@ -64,6 +65,10 @@ case ${1:-} in
   audit)
     shift
     exec $TSX tools/audit/src/audit.ts "$@"
+    ;;
+  replay)
+    shift
+    exec $TSX tools/replay.ts "$@"
     ;;
   trace)
     shift

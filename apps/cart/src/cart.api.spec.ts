@@ -1,13 +1,15 @@
 import type { INestApplication } from '@nestjs/common';
-import { CART_ORDER_EVENTS_QUEUE, ORDER_CONFIRMED, ORDER_DECLINED, ORDERS_EXCHANGE, type OrderEvent, type Product } from '@traceshop/contracts';
-import { AmqpService } from '@traceshop/messaging';
-import { createApp } from '@traceshop/platform';
-import { createTestDatabase, createTestVhost, dropTestKeys, jsonClient, newRunId, REDIS_URL, waitFor } from '@traceshop/testing';
+import { CART_ORDER_EVENTS_QUEUE, ORDER_CONFIRMED, ORDER_DECLINED, ORDERS_EXCHANGE, SCENARIOS, type OrderEvent, type Product } from '@traceshop/contracts';
+import { AmqpService, replayDeadLetters } from '@traceshop/messaging';
+import { createApp, Flags } from '@traceshop/platform';
+import { createTestDatabase, createTestVhost, dropTestKeys, jsonClient, newRunId, queueDepth, REDIS_URL, setFix, setScenarios, waitFor } from '@traceshop/testing';
 import { connect } from 'amqplib';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import { copyFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OrderEventsController } from './order-events.controller';
 
@@ -36,6 +38,8 @@ describe('cart API', () => {
       { sku: 'SKU-MUG-001', name: 'Context Propagation Mug', priceCents: 1400, currency: 'EUR', available: 10000 },
     ].map((p) => [p.sku, p]),
   );
+  // A copy of the real flag file, so a test can switch a scenario without touching others.
+  const flagsFile = join(tmpdir(), `traceshop-cart-flags-${runId}.json`);
   let inventory: Server;
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let vhost: Awaited<ReturnType<typeof createTestVhost>>;
@@ -57,6 +61,7 @@ describe('cart API', () => {
     inventory = standInInventory(products);
     await new Promise<void>((resolve) => inventory.listen(0, '127.0.0.1', resolve));
     [db, vhost] = await Promise.all([createTestDatabase(runId), createTestVhost(runId)]);
+    copyFileSync(join(__dirname, '../../../flags/traceshop.flagd.json'), flagsFile);
     Object.assign(process.env, {
       PORT: '0',
       DATABASE_URL: db.url,
@@ -66,7 +71,7 @@ describe('cart API', () => {
       INVENTORY_URL: `http://127.0.0.1:${(inventory.address() as AddressInfo).port}`,
       INVENTORY_TIMEOUT_MS: '300',
       LOG_LEVEL: 'silent',
-      FLAGS_FILE: join(__dirname, '../../../flags/traceshop.flagd.json'),
+      FLAGS_FILE: flagsFile,
     });
     const { AppModule } = await import('./app.module'); // reads its configuration on import
     app = await createApp(AppModule);
@@ -80,6 +85,7 @@ describe('cart API', () => {
     await new Promise((resolve) => inventory?.close(resolve));
     await dropTestKeys(`${runId}:`);
     await Promise.all([db?.drop(), vhost?.drop()]);
+    rmSync(flagsFile, { force: true });
   }, 30_000);
 
   it('keeps a cart in Redis, priced by inventory when an item is added', async () => {
@@ -245,4 +251,41 @@ describe('cart API', () => {
       await connection.close();
     }
   }, 15_000);
+
+  it('poison-message: dead-letters paid orders on the table constraint; the fix records them, and the replayed dead letters become orders', async () => {
+    const flags = app.get(Flags);
+    const dlq = `${CART_ORDER_EVENTS_QUEUE}.dlq`;
+    const orderOf = (userId: string, orderId: string) => api.get(`/users/${userId}/orders/${orderId}`);
+    const userId = randomUUID();
+    await put(userId, 'SKU-TEE-001', { quantity: 2 });
+    const event = orderEvent(userId, 'paid');
+    setScenarios(flagsFile, ['poison-message'], true);
+    try {
+      await waitFor(() => flags.isOn(SCENARIOS.poisonMessage), Boolean, { timeoutMs: 15_000, what: 'poison-message on' });
+      // The failure is in the database: the state cart names, not the event, breaks the constraint.
+      await expect(app.get(OrderEventsController).handle(event, ORDER_CONFIRMED)).rejects.toThrow(/orders_status_check/);
+      const before = await queueDepth(vhost.url, dlq);
+      await app.get(AmqpService).publish(ORDERS_EXCHANGE, ORDER_CONFIRMED, event);
+      await waitFor(() => queueDepth(vhost.url, dlq), (n) => n === before + 1, { timeoutMs: 10_000, what: `${dlq} one deeper` });
+      expect((await orderOf(userId, event.orderId)).status).toBe(404);
+      // Declined orders still go through.
+      const declined = orderEvent(userId, 'declined');
+      await app.get(OrderEventsController).handle(declined, ORDER_DECLINED);
+      expect((await orderOf(userId, declined.orderId)).body).toMatchObject({ status: 'declined' });
+
+      setFix(flagsFile, 'poison-message', true);
+      await waitFor(() => flags.fixOn(SCENARIOS.poisonMessage), Boolean, { timeoutMs: 15_000, what: 'the fix on' });
+      const next = orderEvent(userId, 'paid');
+      await app.get(OrderEventsController).handle(next, ORDER_CONFIRMED);
+      expect((await orderOf(userId, next.orderId)).body).toMatchObject({ status: 'paid' });
+      // The order dead-lettered before the fix is not lost: replayed, it is recorded and the cart emptied.
+      expect(await replayDeadLetters(vhost.url, CART_ORDER_EVENTS_QUEUE)).toBe(before + 1);
+      const order = await waitFor(() => orderOf(userId, event.orderId), (res) => res.status === 200, { timeoutMs: 10_000, what: 'the replayed order' });
+      expect(order.body).toEqual({ orderId: event.orderId, userId, status: 'paid', items: event.items, totalCents: 5000 });
+      expect(await cartOf(userId)).toEqual({ items: [], totalCents: 0 });
+    } finally {
+      setFix(flagsFile, 'poison-message', false);
+      setScenarios(flagsFile, ['poison-message'], false);
+    }
+  }, 60_000);
 });

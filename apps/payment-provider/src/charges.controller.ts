@@ -2,7 +2,7 @@ import { BadRequestException, Body, Controller, Headers, HttpCode, Post, Res } f
 import type { ChargeLookup, ChargeResponse } from '@traceshop/contracts';
 import type { Response } from 'express';
 import { ChargeDto } from './charge.dto';
-import { ChargesService } from './charges.service';
+import { ChargesService, OverloadedException } from './charges.service';
 
 /** Printable ASCII, like the keys real processors accept. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -14,7 +14,8 @@ export class ChargesController {
 
   /**
    * 201 approved, 402 declined (a decline is an answer, not an error); the same key, the same
-   * answer; 409 when a lookup voided the key first (nothing was charged).
+   * answer; 409 when a lookup voided the key first (nothing was charged); 503 with `Retry-After`
+   * when the processor sheds load (scenario retry-storm).
    */
   @Post()
   async create(
@@ -22,9 +23,15 @@ export class ChargesController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<ChargeResponse> {
-    const result = await this.charges.charge(checked(idempotencyKey), body);
-    res.status(result.statusCode);
-    return result.body;
+    try {
+      const result = await this.charges.charge(checked(idempotencyKey), body);
+      res.status(result.statusCode);
+      return result.body;
+    } catch (e) {
+      // Shed to relieve an overload: the standard header says how long to stay away.
+      if (e instanceof OverloadedException) res.setHeader('Retry-After', String(e.retryAfterSeconds));
+      throw e;
+    }
   }
 
   /** 200: what became of the charge with this key; an unknown key is voided (never charged, from now on). */

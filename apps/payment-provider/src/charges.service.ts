@@ -15,8 +15,12 @@ export interface ChargeResult {
 /** The sandbox's test cards, the same as in real processors' documentation. */
 const DECLINED_CARD = '4000000000000002';
 
-/** In the retry-storm scenario, how many attempts of each charge the processor turns away. */
-const STORM_SHED_ATTEMPTS = 3;
+/**
+ * In the retry-storm scenario, how many charge requests the degraded processor takes in any one
+ * second, and how many seconds it asks a request it turns away to wait (`Retry-After`).
+ */
+const STORM_CAPACITY_PER_S = 2;
+const STORM_RETRY_AFTER_S = 1;
 
 /**
  * A real processor keeps idempotency keys for about 24 hours in durable storage. This stand-in
@@ -35,6 +39,13 @@ function makeRoom(memory: Map<string, unknown> | Set<string>): void {
   if (memory.size >= MAX_REMEMBERED_KEYS) memory.delete(memory.keys().next().value!);
 }
 
+/** The processor turns a request away to shed load: 503, and `Retry-After` says when to come back. */
+export class OverloadedException extends ServiceUnavailableException {
+  constructor(readonly retryAfterSeconds: number) {
+    super('the processor is overloaded, try again later');
+  }
+}
+
 /** Decides charges like a processor's sandbox: by test card number, once per Idempotency-Key. */
 @Injectable()
 export class ChargesService {
@@ -43,8 +54,8 @@ export class ChargesService {
   // The promise is stored, not the result, so a retry that arrives while the first attempt is
   // still running waits for it instead of charging a second time.
   private readonly byKey = new Map<string, Remembered>();
-  /** Attempts turned away per Idempotency-Key in the retry-storm scenario. */
-  private readonly shedByKey = new Map<string, number>();
+  /** When each charge request of the last second arrived (the retry-storm scenario's load). */
+  private arrivals: number[] = [];
   /** Keys a lookup found never charged: refused from then on. */
   private readonly voidedKeys = new Set<string>();
 
@@ -53,18 +64,12 @@ export class ChargesService {
   }
 
   async charge(idempotencyKey: string, request: ChargeRequest): Promise<ChargeResult> {
-    // Scenario retry-storm: the processor is overloaded and sheds load with 503 — here the first
-    // three attempts of every key, so the storm is the same on every run. A shed request did
-    // nothing, so its key stays free (and a lookup voids it). In the trace: red `POST /charges` server spans, one per
-    // attempt payment makes, before the one that charges.
-    if (await this.flags.isOn(SCENARIOS.retryStorm)) {
-      const shed = this.shedByKey.get(idempotencyKey) ?? 0;
-      if (shed < STORM_SHED_ATTEMPTS) {
-        if (shed === 0) makeRoom(this.shedByKey);
-        this.shedByKey.set(idempotencyKey, shed + 1);
-        throw new ServiceUnavailableException('the processor is overloaded, try again later');
-      }
-    }
+    // Scenario retry-storm: the processor is degraded and takes only STORM_CAPACITY_PER_S charge
+    // requests a second; it sheds the rest with 503 and `Retry-After`. Every request counts, the
+    // ones it turns away too (refusing them costs it work as well), so a caller that retries at
+    // once keeps it overloaded. A shed request did nothing: its key stays free (a lookup voids
+    // it). In the trace: red `POST /charges` server spans (503), one per attempt payment makes.
+    if ((await this.flags.isOn(SCENARIOS.retryStorm)) && this.overloaded()) throw new OverloadedException(STORM_RETRY_AFTER_S);
     // No await between this check and storing the key below, so a lookup cannot void it in between.
     if (this.voidedKeys.has(idempotencyKey)) {
       trace.getActiveSpan()?.setAttribute('traceshop.charge.status', 'voided');
@@ -107,6 +112,14 @@ export class ChargesService {
     const found: ChargeLookup = remembered ? (await remembered.result).body : { status: 'voided' };
     trace.getActiveSpan()?.setAttributes({ 'traceshop.charge.status': found.status, ...(found.chargeId ? { 'traceshop.charge.id': found.chargeId } : {}) });
     return found;
+  }
+
+  /** Counts this request into the last second's load: true when that is over capacity. */
+  private overloaded(): boolean {
+    const now = Date.now();
+    this.arrivals = this.arrivals.filter((at) => now - at < 1_000);
+    this.arrivals.push(now);
+    return this.arrivals.length > STORM_CAPACITY_PER_S;
   }
 
   private async decide(request: ChargeRequest): Promise<ChargeResult> {

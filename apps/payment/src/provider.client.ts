@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { trace } from '@opentelemetry/api';
 import { ChargeLookup, ChargeRequest, SCENARIOS } from '@traceshop/contracts';
-import { Flags, ServiceClient } from '@traceshop/platform';
+import { Flags, ServiceAnswer, ServiceClient } from '@traceshop/platform';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Injection token of the card processor client (tests and fault scenarios can swap it). */
 export const PROVIDER_CLIENT = Symbol('PROVIDER_CLIENT');
@@ -24,6 +26,19 @@ export interface PaymentProvider {
 const STORM_ATTEMPTS = 5;
 
 /**
+ * The retry policy of the retry-storm fix: at most 3 attempts per charge, waits of full-jitter
+ * exponential backoff (a random time up to 100 ms, 200 ms, ...) on top of the provider's
+ * `Retry-After`, and never a wait past 5 s (the gateway waits for the reply, and the reconciler
+ * settles what stays unknown).
+ */
+const RETRY = { attempts: 3, baseMs: 100, maxWaitMs: 5_000 };
+/**
+ * The retry budget (Linkerd's and Finagle's kind): in each 10 s, retries may add at most 20 % to
+ * the charges, plus 10, so a provider in trouble gets at most that much more load from payment.
+ */
+const BUDGET = { windowMs: 10_000, ratio: 0.2, floor: 10 };
+
+/**
  * The payment provider over HTTP (ServiceClient: the undici instrumentation makes the client span
  * and injects `traceparent`, so the provider's server span joins the trace).
  *
@@ -35,6 +50,8 @@ const STORM_ATTEMPTS = 5;
 @Injectable()
 export class ProviderClient implements PaymentProvider {
   private readonly provider: ServiceClient;
+  /** Charges and retries of the budget's current window (retry-storm fix). */
+  private budget = { since: 0, charges: 0, retries: 0 };
 
   constructor(config: ConfigService, private readonly flags: Flags) {
     this.provider = new ServiceClient({
@@ -45,10 +62,16 @@ export class ProviderClient implements PaymentProvider {
   }
 
   async charge(request: ChargeRequest, idempotencyKey: string): Promise<ChargeLookup> {
+    // Fix of retry-storm: retry only what the provider turned away (503, 429: nothing was done),
+    // after the wait it asks for plus a random backoff, so the callers it shed come back spread
+    // out instead of all at once, and only while the retry budget lasts. In the trace: at most
+    // three sibling `POST` spans, a `retry` event with the wait before each repeat.
+    if (await this.flags.fixOn(SCENARIOS.retryStorm)) return this.chargeWithRetries(request, idempotencyKey);
     // Scenario retry-storm: "the provider is flaky, just ask again" — at once, in a loop, with no
     // backoff and no retry budget, so a struggling provider gets several times the load. In the
-    // trace: up to five sibling `POST` spans under one `payment.charge`, most of them errors,
-    // each with the provider's server span below it. (The Idempotency-Key still guards the money.)
+    // trace: up to five sibling `POST` spans under one `payment.charge`, each with the provider's
+    // server span below it, all 503 while it stays overloaded. (The Idempotency-Key still guards
+    // the money.)
     if (await this.flags.isOn(SCENARIOS.retryStorm)) {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -66,8 +89,47 @@ export class ProviderClient implements PaymentProvider {
   }
 
   private async chargeOnce(request: ChargeRequest, idempotencyKey: string): Promise<ChargeLookup> {
+    return this.outcome(await this.send(request, idempotencyKey));
+  }
+
+  /** The retry-storm fix's loop: see RETRY and BUDGET. */
+  private async chargeWithRetries(request: ChargeRequest, idempotencyKey: string): Promise<ChargeLookup> {
+    this.budgetWindow().charges++;
+    for (let attempt = 1; ; attempt++) {
+      const answer = await this.send(request, idempotencyKey);
+      if (answer.status !== 503 && answer.status !== 429) return this.outcome(answer);
+      const waitMs = retryAfterMs(answer) + Math.random() * RETRY.baseMs * 2 ** (attempt - 1);
+      const stop = attempt >= RETRY.attempts ? 'attempts' : waitMs > RETRY.maxWaitMs ? 'wait' : !this.takeRetry() ? 'budget' : undefined;
+      const span = trace.getActiveSpan();
+      if (stop) {
+        span?.addEvent('no retry', { 'traceshop.retry.attempt': attempt, 'traceshop.retry.reason': stop });
+        return this.outcome(answer); // throws: the outcome is unknown to payment, as without retries
+      }
+      span?.addEvent('retry', { 'traceshop.retry.attempt': attempt, 'traceshop.retry.wait_ms': Math.round(waitMs) });
+      await sleep(waitMs);
+    }
+  }
+
+  /** The retry budget's counts for the current window (a new window every BUDGET.windowMs). */
+  private budgetWindow() {
+    if (Date.now() - this.budget.since >= BUDGET.windowMs) this.budget = { since: Date.now(), charges: 0, retries: 0 };
+    return this.budget;
+  }
+
+  /** Takes one retry from the budget; false when it is spent. */
+  private takeRetry(): boolean {
+    const window = this.budgetWindow();
+    if (window.retries >= BUDGET.floor + BUDGET.ratio * window.charges) return false;
+    window.retries++;
+    return true;
+  }
+
+  private send(request: ChargeRequest, idempotencyKey: string): Promise<ServiceAnswer> {
     // The provider answers a repeated key with its first result: a retry never charges twice.
-    const { status, body } = await this.provider.request('/charges', { method: 'POST', body: request, headers: { 'idempotency-key': idempotencyKey } });
+    return this.provider.request('/charges', { method: 'POST', body: request, headers: { 'idempotency-key': idempotencyKey } });
+  }
+
+  private outcome({ status, body }: ServiceAnswer): ChargeLookup {
     // 402 is the provider's "declined": an answer, not a failure.
     if ((status === 201 || status === 402) && body) return body as ChargeLookup;
     // 409: a lookup (a reconcile of this order) voided the key before this charge arrived, and
@@ -75,4 +137,12 @@ export class ProviderClient implements PaymentProvider {
     if (status === 409) return { status: 'voided' };
     throw this.provider.failure({ status, body });
   }
+}
+
+/** `Retry-After` in milliseconds: seconds, or an HTTP date; 0 when absent or unreadable. */
+function retryAfterMs({ headers }: ServiceAnswer): number {
+  const value = headers?.get('retry-after');
+  if (!value) return 0;
+  const ms = /^\d+$/.test(value) ? Number(value) * 1_000 : Date.parse(value) - Date.now();
+  return Number.isFinite(ms) ? Math.max(0, ms) : 0;
 }

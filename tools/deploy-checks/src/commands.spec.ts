@@ -50,6 +50,11 @@ describe('the commands of the README', () => {
     expect(run('tools/audit/src/audit.ts', ['--help'])).toMatch(/^usage: npm run audit/);
   });
 
+  it('npm run replay loads everything it moves dead letters with', () => {
+    // (libs/messaging's replay.spec.ts moves real dead letters; the system tests run this command.)
+    expect(run('tools/replay.ts', ['--help'])).toMatch(/^usage: npm run replay -- <queue>/);
+  });
+
   it('npm run trace loads everything it reads traces with', () => {
     // (tools/trace's own tests run it against a stand-in Jaeger serving recorded traces.)
     expect(run('tools/trace/src/trace.ts', ['--help'])).toMatch(/^usage: npm run trace/);

@@ -1,7 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ServiceClient } from './http-client';
+import { ServiceClient, type ServiceRequest } from './http-client';
 
 const listen = async (server: Server) => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -37,6 +37,7 @@ describe('ServiceClient', () => {
       if (req.url === '/conflict') return reply(409, { statusCode: 409, error: 'Conflict', message: 'insufficient stock for SKU-1' });
       if (req.url === '/forbidden') return reply(403);
       if (req.url === '/boom') return reply(500, { statusCode: 500, message: 'stack: at secret.ts:12' });
+      if (req.url === '/busy') return res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '2' }).end('{"statusCode":503}');
       // The behaviour under test is the timeout: these two never finish answering.
       if (req.url === '/silent') return;
       if (req.url === '/stalls') return void res.writeHead(200, { 'content-type': 'application/json' }).write('{"half":');
@@ -108,10 +109,15 @@ describe('ServiceClient', () => {
   });
 
   it('gives callers that take some statuses as answers the status and body, and the same mapping for the rest', async () => {
-    const declined = await client().request('/declined', { method: 'POST', body: {} });
-    expect(declined).toEqual({ status: 402, body: { status: 'declined', declineCode: 'card_declined' } });
-    expect(await client().request('/boom')).toEqual({ status: 500, body: { statusCode: 500, message: 'stack: at secret.ts:12' } });
-    expect(await client().request('/not-json')).toEqual({ status: 200, body: undefined });
+    const answer = async (path: string, request?: ServiceRequest) => {
+      const { status, body } = await client().request(path, request);
+      return { status, body };
+    };
+    expect(await answer('/declined', { method: 'POST', body: {} })).toEqual({ status: 402, body: { status: 'declined', declineCode: 'card_declined' } });
+    expect(await answer('/boom')).toEqual({ status: 500, body: { statusCode: 500, message: 'stack: at secret.ts:12' } });
+    expect(await answer('/not-json')).toEqual({ status: 200, body: undefined });
+    // With the headers, for what a status alone does not say (when to come back after a 503).
+    expect((await client().request('/busy')).headers?.get('retry-after')).toBe('2');
 
     const failed = client().failure(await client().request('/boom'));
     expect({ status: failed.getStatus(), message: failed.message }).toEqual({ status: 502, message: 'inventory failed' });

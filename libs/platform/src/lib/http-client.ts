@@ -28,6 +28,8 @@ export interface ServiceRequest {
 export interface ServiceAnswer {
   status: number;
   body: unknown;
+  /** Its response headers (e.g. `Retry-After` on a 503). */
+  headers?: Headers;
 }
 
 /**
@@ -78,7 +80,7 @@ export class ServiceClient {
           signal: AbortSignal.timeout(timeoutMs),
         }),
       );
-      return { status: res.status, body: parseJson(await res.text()) };
+      return { status: res.status, body: parseJson(await res.text()), headers: res.headers };
     } catch (e) {
       if ((e as Error).name === 'TimeoutError') throw new GatewayTimeoutException(`${service} did not answer in time`);
       throw new BadGatewayException(`${service} is unavailable`);
