@@ -60,6 +60,11 @@ describe('the commands of the README', () => {
     expect(run('tools/trace/src/trace.ts', ['--help'])).toMatch(/^usage: npm run trace/);
   });
 
+  it('npm run lab loads everything it stages, grades and fixes with', () => {
+    // (tools/lab's own tests grade recorded traces; the system tests run every lab end to end.)
+    expect(run('tools/lab/src/lab.ts', ['--help'])).toMatch(/^usage: npm run lab -- <command>/);
+  });
+
   it('npm run scenario lists and switches the scenarios of a flag file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'traceshop-scenario-'));
     const file = join(dir, 'flags.json');

@@ -14,6 +14,8 @@ export interface LabRun {
   traceIds: string[];
   /** k6's exit code: 0 thresholds green, 99 one red. */
   k6Code: number | null;
+  /** The thresholds that went red, as `metric threshold (value)`. */
+  red?: string[];
 }
 
 export interface Located {

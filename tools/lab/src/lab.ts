@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline/promises';
 import { Evidence } from './evidence';
 import { labNamed, LABS, UsageError } from './labs';
 import type { Lab, LabContext, Question, Verdict } from './lab.types';
-import { labContext, readProgress, runIncident, saveProgress, SETTLE_MS, type Progress } from './session';
+import { labContext, readProgress, runIncident, saveProgress, type Progress } from './session';
 
 export const HELP = `usage: npm run lab -- <command> [<lab>] [...]
 
@@ -104,7 +104,8 @@ async function verify(lab: Lab, ctx: LabContext, progress: Progress) {
   const verdict = lab.verify(await Evidence.load(ctx.jaegerUrl, run), run.k6Code === 0);
   progress[lab.name] = { ...progress[lab.name], answered: progress[lab.name]?.answered ?? {}, verified: verdict.ok };
   saveProgress(progress);
-  console.log(verdict.ok ? `\n✔ verified: the signature of ${lab.scenario} is gone.` : `\n✘ not yet: ${verdict.hint}`);
+  if (run.red && run.red.length > 0) console.log(`\nk6 thresholds red: ${run.red.join('; ')}`);
+  console.log(verdict.ok ? `\n✔ verified: the signature of ${lab.scenario} is gone.${verdict.hint ? ` ${verdict.hint}` : ''}` : `\n✘ not yet: ${verdict.hint}`);
   return verdict.ok ? 0 : 1;
 }
 
@@ -140,7 +141,7 @@ export async function main(argv: string[]): Promise<number> {
       await lab.fix.apply(ctx);
       progress[lab.name] = { ...progress[lab.name], answered: progress[lab.name]?.answered ?? {}, fixed: true };
       saveProgress(progress);
-      console.log(`${lab.name}: the fix ${lab.fix.does}.\nThe services follow within ${SETTLE_MS / 1000} s. Then: npm run lab -- verify ${lab.name}`);
+      console.log(`${lab.name}: the fix ${lab.fix.does}.\nThen: npm run lab -- verify ${lab.name}`);
       return 0;
     case 'verify':
       return verify(lab, ctx, progress);

@@ -46,7 +46,9 @@ export function saveProgress(progress: Progress): void {
 export async function runIncident(lab: Lab, ctx: LabContext, purpose: 'start' | 'verify'): Promise<LabRun> {
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS)); // the flag switch takes effect
   const startedMs = Date.now();
-  const env = { BASE_URL: ctx.gatewayUrl, JAEGER_URL: ctx.jaegerUrl, SUMMARY_DIR: join(root, 'tmp/labs') };
+  const summaryDir = join(root, 'tmp/labs');
+  mkdirSync(summaryDir, { recursive: true });
+  const env = { BASE_URL: ctx.gatewayUrl, JAEGER_URL: ctx.jaegerUrl, SUMMARY_DIR: summaryDir };
   const args = ['run', '--no-color', '--quiet', ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), `k6/incidents/${lab.scenario}.ts`];
   const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
     const child = spawn(k6Binary(root), args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -60,17 +62,31 @@ export async function runIncident(lab: Lab, ctx: LabContext, purpose: 'start' | 
     child.on('error', reject);
     child.on('close', (c) => resolve({ code: c, output }));
   });
-  const run: LabRun = { startedMs, endedMs: Date.now(), traceIds: [...new Set([...output.matchAll(/trace_id=([0-9a-f]{32})/g)].map((m) => m[1]))], k6Code: code };
+  const run: LabRun = {
+    startedMs,
+    endedMs: Date.now(),
+    traceIds: [...new Set([...output.matchAll(/trace_id=([0-9a-f]{32})/g)].map((m) => m[1]))],
+    k6Code: code,
+    red: redThresholds(join(summaryDir, `incident-${lab.scenario}-summary.json`)),
+  };
   if (code !== 0 && code !== 99) throw new Error(`k6 failed (exit ${code}): is the shop running at ${ctx.gatewayUrl}?`);
-  let last = -1;
+  // Settled: no new span for three polls in a row (each service exports on its own timer, so
+  // one quiet poll can fall between two services' batches).
+  const counts: number[] = [];
   await waitFor(
     async () => (await Evidence.load(ctx.jaegerUrl, run)).traces.reduce((n, t) => n + t.spans.length, 0),
     (spans) => {
-      const settled = spans > 0 && spans === last;
-      last = spans;
-      return settled;
+      counts.push(spans);
+      return spans > 0 && counts.length >= 3 && counts.slice(-3).every((n) => n === spans);
     },
-    { timeoutMs: 30_000, intervalMs: 2_000, what: `the run's traces in Jaeger (${ctx.jaegerUrl})` },
+    { timeoutMs: 45_000, intervalMs: 2_000, what: `the run's traces in Jaeger (${ctx.jaegerUrl})` },
   );
   return run;
+}
+
+/** The thresholds k6's summary (k6/lib/summary.ts) reports red. */
+function redThresholds(file: string): string[] {
+  if (!existsSync(file)) return [];
+  const summary = JSON.parse(readFileSync(file, 'utf8')) as { thresholds?: { metric: string; threshold: string; ok: boolean; value?: number }[] };
+  return (summary.thresholds ?? []).filter((t) => !t.ok).map((t) => `${t.metric} ${t.threshold} (${t.value === undefined ? '?' : Number(t.value.toFixed(3))})`);
 }

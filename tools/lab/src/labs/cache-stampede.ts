@@ -52,7 +52,7 @@ export const cacheStampede: Lab = {
       grade: (answer) => choice(answer, 'cache-never-written', 'Redis answers, and quickly: look at which commands are missing.'),
     },
   ],
-  fix: fixSwitch('cache-stampede', 'inventory lets one read per burst load the product list from Postgres and write it to the cache while the others wait for it (apps/inventory/src/products.cache.ts)'),
+  fix: fixSwitch('cache-stampede'),
   verify(evidence, k6Green) {
     const bursts = postgresReadsPerBurst(evidence);
     if (!k6Green) return wrong('k6’s thresholds are still red.');

@@ -36,7 +36,7 @@ export const lockContention: Lab = {
       grade: (answer) => choice(answer, 'lock-wait', 'The statement is trivial; the time is spent before it can run.'),
     },
   ],
-  fix: fixSwitch('lock-contention', 'inventory counts reservations without holding one hot row until commit (apps/inventory/src/inventory.repository.ts)'),
+  fix: fixSwitch('lock-contention'),
   verify(evidence, k6Green) {
     const longest = longestInventoryQuery(evidence).filter((s) => s !== undefined);
     if (longest.length === 0) return wrong('No checkout in the verify run.');

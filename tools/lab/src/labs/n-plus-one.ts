@@ -34,7 +34,7 @@ export const nPlusOne: Lab = {
       grade: (answer) => choice(answer, 'n-plus-one', 'Each query is under a millisecond: the problem is not one query but how many there are.'),
     },
   ],
-  fix: fixSwitch('n-plus-one', 'inventory loads the product list in one query (WHERE sku = ANY($1)) instead of one per product (apps/inventory/src/inventory.repository.ts)'),
+  fix: fixSwitch('n-plus-one'),
   verify(evidence, k6Green) {
     const counts = queriesPerMiss(evidence);
     if (counts.length === 0) return wrong('No product-list read missed the cache in the verify run.');

@@ -1,6 +1,9 @@
+import { CART_ORDER_EVENTS_QUEUE } from '@traceshop/contracts';
+import { replayDeadLetters } from '@traceshop/messaging';
 import { isError, mode, serviceOf, tag, type Evidence } from '../evidence';
 import { fixSwitch } from '../fixes';
 import { choice, right, wrong, type Lab } from '../lab.types';
+import { SETTLE_MS } from '../session';
 
 /** Per trace: cart's failed processing spans (one per delivery of the same event). */
 function failedDeliveries(evidence: Evidence): number[] {
@@ -41,7 +44,19 @@ export const poisonMessage: Lab = {
       },
     },
   ],
-  fix: fixSwitch('poison-message', 'cart handles the events it choked on (apps/cart/src/order-events.controller.ts), and the dead-lettered ones go back to its queue to be processed'),
+  fix: {
+    ...fixSwitch('poison-message'),
+    get does() {
+      return `${fixSwitch('poison-message').does}; then the dead-lettered events go back to ${CART_ORDER_EVENTS_QUEUE} (npm run replay -- ${CART_ORDER_EVENTS_QUEUE}), so their orders are written`;
+    },
+    async apply(ctx) {
+      await fixSwitch('poison-message').apply(ctx);
+      // The fixed consumer must be in force before the dead letters come back.
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+      const moved = await replayDeadLetters(ctx.amqpUrl, CART_ORDER_EVENTS_QUEUE);
+      console.log(`${moved} dead-lettered event${moved === 1 ? '' : 's'} sent back to ${CART_ORDER_EVENTS_QUEUE}`);
+    },
+  },
   verify(evidence, k6Green) {
     const failed = failedDeliveries(evidence);
     if (!k6Green) return wrong('k6’s thresholds are still red.');

@@ -1,4 +1,4 @@
-import { childrenOf, kindOf, median, mode, serviceOf, type Evidence } from '../evidence';
+import { childrenOf, kindOf, median, serviceOf, type Evidence } from '../evidence';
 import { fixSwitch } from '../fixes';
 import { choice, right, wrong, type Lab } from '../lab.types';
 
@@ -23,11 +23,11 @@ export const retryStorm: Lab = {
   questions: [
     {
       id: 'attempts',
-      ask: 'How many times does payment call the provider for one charge?',
-      hint: 'Under payment’s `payment.charge`, count the client spans that go to payment-provider.',
+      ask: 'At most, how many times did payment call the provider for one charge?',
+      hint: 'Under payment’s `payment.charge`, count the client spans that go to payment-provider; look at a checkout that was not paid.',
       grade(answer, evidence) {
         const counts = attemptsPerCharge(evidence).map((a) => a.length);
-        return Number(answer) === mode(counts) ? right : wrong('Count again: the siblings under one `payment.charge`, each with its provider server span.');
+        return Number(answer) === Math.max(0, ...counts) ? right : wrong('Count again: the siblings under one `payment.charge`, each with its provider server span, in the worst checkout.');
       },
     },
     {
@@ -48,7 +48,7 @@ export const retryStorm: Lab = {
       grade: (answer) => choice(answer, 'no', 'Every attempt carries the same Idempotency-Key: look at what the provider does with the second one.'),
     },
   ],
-  fix: fixSwitch('retry-storm', 'payment retries the provider with a budget and exponential backoff with jitter, honouring Retry-After (apps/payment/src/provider.client.ts)'),
+  fix: fixSwitch('retry-storm'),
   verify(evidence, k6Green) {
     const counts = attemptsPerCharge(evidence).map((a) => a.length);
     if (counts.length === 0) return wrong('No charge in the verify run.');

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { Evidence, isQuery, median, queryText, rootOf, serviceOf } from '../evidence';
+import { Evidence, isQuery, queryText, rootOf, serviceOf } from '../evidence';
 import { choice, right, wrong, type Lab, type LabContext } from '../lab.types';
 import type { JaegerSpan, JaegerTrace } from '@traceshop/testing';
 
@@ -86,11 +86,14 @@ export const slowCheckout: Lab = {
       ask: 'What percentage of a slow checkout is the payment provider’s own work (its POST /charges server span)?',
       hint: 'Divide the provider’s span by the checkout’s root span (`npm run trace -- <id> --summary` helps).',
       grade(answer, evidence) {
-        const share = median(providerShares(evidence));
+        // Any one checkout of the run, as a person reads one trace (within 5 points: rounding).
+        const shares = providerShares(evidence);
         const given = Number(answer.replace('%', ''));
-        if (share === undefined) return wrong('No checkout of this run reached the provider: run `npm run lab -- start slow-checkout` again.');
+        if (shares.length === 0) return wrong('No checkout of this run reached the provider: run `npm run lab -- start slow-checkout` again.');
         if (!Number.isFinite(given)) return wrong('Answer with a number of percent, e.g. 42.');
-        return Math.abs(given - share) <= 10 ? right : wrong('Not what this run’s traces say: compare the provider’s server span with the root span, in one checkout.');
+        return shares.some((share) => Math.abs(given - share) <= 5)
+          ? right
+          : wrong('Not what this run’s traces say: divide the provider’s server span by the checkout’s root span, in one checkout.');
       },
     },
   ],
@@ -111,7 +114,7 @@ export const slowCheckout: Lab = {
     if (shares.length === 0) return wrong('No checkout of the verify run ran the fraud-history query: is slow-checkout still on?');
     const worst = Math.max(...shares);
     return worst < 5
-      ? right
+      ? { ok: true, hint: 'k6’s latency thresholds may stay red: the provider’s 2 s were never yours to index away.' }
       : wrong(`The fraud-history query is still up to ${worst.toFixed(0)}% of a checkout: is the index there (\\d payment.fraud_history)?`);
   },
 };
