@@ -34,4 +34,5 @@ export default async function globalSetup() {
   // The database and vhost of the stack (npm run lab's fix of slow-checkout adds an index there).
   if ('databaseUrl' in stack) process.env.TRACESHOP_DATABASE_URL = stack.databaseUrl;
   if ('amqpUrl' in stack) process.env.TRACESHOP_LAB_AMQP_URL = stack.amqpUrl;
+  if ('redisKeyPrefix' in stack) process.env.TRACESHOP_REDIS_KEY_PREFIX = stack.redisKeyPrefix;
 }

@@ -32,7 +32,8 @@ labs: ${LABS.map((l) => l.name).join(', ')}
 
 Where the shop is: TRACESHOP_GATEWAY_URL (http://127.0.0.1:8080), TRACESHOP_JAEGER_URL
 (http://127.0.0.1:16686), TRACESHOP_FLAGS_FILE (flags/traceshop.flagd.json), TRACESHOP_DATABASE_URL
-(the database of npm start), TRACESHOP_LAB_AMQP_URL (its RabbitMQ vhost); progress in TRACESHOP_LAB_PROGRESS (tmp/labs/progress.json).
+(the database of npm start), TRACESHOP_LAB_AMQP_URL (its RabbitMQ vhost), TRACESHOP_REDIS_URL and
+TRACESHOP_REDIS_KEY_PREFIX (its Redis); progress in TRACESHOP_LAB_PROGRESS (tmp/labs/progress.json).
 Exit 0: done, every answer right, verify passed; 1: a wrong answer or a failed verify; 2: wrong
 command line, or the shop unreachable.
 `;

@@ -27,6 +27,8 @@ export interface LabContext {
   flagsFile: string;
   databaseUrl: string;
   amqpUrl: string;
+  redisUrl: string;
+  redisKeyPrefix: string;
 }
 
 /** The fix a person applies on purpose, separate from the fault: `npm run lab -- fix <lab>`. */
@@ -53,6 +55,8 @@ export interface Lab {
   verify(evidence: Evidence, k6Green: boolean): Verdict;
   /** Whether `verify` runs the traffic with the fault still on (false: the fix is switching it off). */
   faultStaysOn: boolean;
+  /** Puts the shop in the state the incident starts from, before `start` and `verify` make traffic. */
+  prepare?(ctx: LabContext): Promise<void>;
 }
 
 /** Grades a multiple-choice answer. */

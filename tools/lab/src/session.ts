@@ -18,6 +18,8 @@ export function labContext(env = process.env): LabContext {
     flagsFile: env.TRACESHOP_FLAGS_FILE ?? join(root, 'flags/traceshop.flagd.json'),
     databaseUrl: env.TRACESHOP_DATABASE_URL ?? databaseUrl('traceshop'),
     amqpUrl: env.TRACESHOP_LAB_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/traceshop',
+    redisUrl: env.TRACESHOP_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisKeyPrefix: env.TRACESHOP_REDIS_KEY_PREFIX ?? '',
   };
 }
 
@@ -45,6 +47,7 @@ export function saveProgress(progress: Progress): void {
  */
 export async function runIncident(lab: Lab, ctx: LabContext, purpose: 'start' | 'verify'): Promise<LabRun> {
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS)); // the flag switch takes effect
+  await lab.prepare?.(ctx);
   const startedMs = Date.now();
   const summaryDir = join(root, 'tmp/labs');
   mkdirSync(summaryDir, { recursive: true });

@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { isQuery, serviceOf, subtree, tag, type Evidence } from '../evidence';
 import { fixSwitch } from '../fixes';
 import { choice, right, wrong, type Lab } from '../lab.types';
@@ -23,6 +24,19 @@ export const cacheStampede: Lab = {
   scenario: 'cache-stampede',
   practise: 'a cache that stopped working, seen in Redis and Postgres spans',
   faultStaysOn: true,
+  // A stampede starts when a hot key is gone: the list a lab before this one cached (for
+  // PRODUCT_CACHE_TTL_SECONDS) is deleted, as if it had just expired.
+  async prepare(ctx) {
+    const redis = new Redis(ctx.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await redis.connect();
+      await redis.del(`${ctx.redisKeyPrefix}products`);
+    } catch (e) {
+      console.log(`(could not empty the product cache at ${ctx.redisUrl}: ${(e as Error).message}; with compose: docker compose exec redis redis-cli DEL products, or wait 30 s)`);
+    } finally {
+      redis.disconnect();
+    }
+  },
   questions: [
     {
       id: 'hit',
