@@ -21,14 +21,15 @@ describe('scenarios', () => {
     }
   });
 
-  it('has a lab per scenario that switches it on and off, drives it with its k6 incident script and points at its code', () => {
+  it('has a lab per scenario that switches it on and off, drives it with its k6 incident script (and npm run lab) and points at its code', () => {
     const labs = join(ROOT, 'docs/labs');
     const index = readFileSync(join(labs, 'README.md'), 'utf8');
     for (const s of listScenarios(FLAGS)) {
       const lab = readFileSync(join(labs, `${s.name}.md`), 'utf8');
       expect(lab).toContain(`npm run scenario -- on ${s.name}`);
       expect(lab).toContain(`npm run scenario -- off ${s.name}`);
-      expect(lab).toContain(`k6/incidents/${s.name}.ts`);
+      expect(lab).toContain(`npm run k6 -- incidents/${s.name}`);
+      expect(lab).toContain(`npm run lab -- start ${s.name}`);
       expect(existsSync(join(ROOT, `k6/incidents/${s.name}.ts`))).toBe(true);
       for (const where of s.where.split(', ')) expect(lab).toContain(where);
       expect(lab).toMatch(/<details>[\s\S]+<\/details>/); // the answer, folded
