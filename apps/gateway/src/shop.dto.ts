@@ -1,6 +1,6 @@
 import { CardDto } from '@traceshop/contracts';
 import { Type } from 'class-transformer';
-import { IsEmail, IsInt, IsNotEmptyObject, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
+import { IsEmail, IsInt, IsNotEmptyObject, IsString, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
 
 /** POST /api/auth/register and /api/auth/login. The gateway checks shape; auth checks the rest. */
 export class CredentialsDto {
