@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import type { IntrospectResponse, SessionView, UserView } from '@traceshop/contracts';
+import { CredentialsDto, type IntrospectResponse, type SessionView, type UserView } from '@traceshop/contracts';
 import { AuthService } from './auth.service';
-import { CredentialsDto, PasswordChangeDto, TokenDto } from './credentials.dto';
+import { TokenDto, TokenPasswordChangeDto } from './credentials.dto';
 
 /** Internal API of auth; the gateway is its only caller. */
 @Controller()
@@ -39,7 +39,7 @@ export class AuthController {
 
   @Post('password')
   @HttpCode(204)
-  changePassword(@Body() body: PasswordChangeDto): Promise<void> {
+  changePassword(@Body() body: TokenPasswordChangeDto): Promise<void> {
     return this.auth.changePassword(body.token, body.currentPassword, body.newPassword);
   }
 }

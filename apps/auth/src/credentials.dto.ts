@@ -1,18 +1,5 @@
-import { Transform } from 'class-transformer';
-import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
-
-/** Body of register and login. */
-export class CredentialsDto {
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
-  @IsEmail()
-  @MaxLength(254)
-  email!: string;
-
-  @IsString()
-  @MinLength(8)
-  @MaxLength(128)
-  password!: string;
-}
+import { PasswordChangeDto } from '@traceshop/contracts';
+import { IsString, MaxLength } from 'class-validator';
 
 /** Body of POST /introspect, /logout and /logout-everywhere. */
 export class TokenDto {
@@ -21,14 +8,9 @@ export class TokenDto {
   token!: string;
 }
 
-/** Body of POST /password: the session's token, the password it was made with, the new one. */
-export class PasswordChangeDto extends TokenDto {
+/** Body of POST /password: the gateway's password change, and the session's token. */
+export class TokenPasswordChangeDto extends PasswordChangeDto {
   @IsString()
-  @MaxLength(128)
-  currentPassword!: string;
-
-  @IsString()
-  @MinLength(8)
-  @MaxLength(128)
-  newPassword!: string;
+  @MaxLength(512)
+  token!: string;
 }

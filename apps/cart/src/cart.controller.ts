@@ -1,6 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Put } from '@nestjs/common';
-import type { Cart, Order } from '@traceshop/contracts';
-import { CartItemDto } from './cart-item.dto';
+import { type Cart, CartItemDto, type Order } from '@traceshop/contracts';
 import { CartService } from './cart.service';
 import { OrdersService } from './orders.service';
 

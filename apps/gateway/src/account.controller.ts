@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
-import { PasswordChangeDto } from './account.dto';
+import { PasswordChangeDto } from '@traceshop/contracts';
 import { AuthClient } from './auth.client';
 import { AuthGuard, BearerToken } from './auth.guard';
 import { ApiErrors } from './openapi';

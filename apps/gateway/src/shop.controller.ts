@@ -1,5 +1,6 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, HttpException, Param, ParseUUIDPipe, Post, Put, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CartItemDto, CredentialsDto } from '@traceshop/contracts';
 import { CartContentsDto, OrderDto, ProductDto, SessionDto, UserDto } from './answers.dto';
 import { AuthClient } from './auth.client';
 import { AuthGuard, CurrentUser, User } from './auth.guard';
@@ -10,7 +11,7 @@ import { InventoryClient } from './inventory.client';
 import { ApiErrors } from './openapi';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimits } from './rate-limits';
-import { CartItemDto, CredentialsDto, SKU } from './shop.dto';
+import { SKU } from './shop.dto';
 
 /** The public API apart from checkout: each route is one call to one service. */
 @Controller('api')

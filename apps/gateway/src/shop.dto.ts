@@ -1,29 +1,6 @@
 import { CardDto } from '@traceshop/contracts';
 import { Type } from 'class-transformer';
-import { IsEmail, IsInt, IsNotEmptyObject, IsString, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
-
-/** POST /api/auth/register and /api/auth/login. The gateway checks shape; auth checks the rest. */
-export class CredentialsDto {
-  /** @example "demo@traceshop.local" */
-  @IsEmail()
-  @MaxLength(254)
-  email!: string;
-
-  /** @example "traceshop-demo" */
-  @IsString()
-  @MinLength(8)
-  @MaxLength(128)
-  password!: string;
-}
-
-/** PUT /api/cart/items/:sku */
-export class CartItemDto {
-  /** @example 2 */
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  quantity!: number;
-}
+import { IsNotEmptyObject, ValidateNested } from 'class-validator';
 
 /** POST /api/checkout */
 export class CheckoutDto {

@@ -1,7 +1,8 @@
 import { IsInt, Max, Min } from 'class-validator';
 
-/** Body of PUT /carts/:userId/items/:sku: the quantity wanted (not added to what is there). */
+/** A cart line's quantity: the one wanted, not added to what is there (gateway and cart). */
 export class CartItemDto {
+  /** @example 2 */
   @IsInt()
   @Min(1)
   @Max(100)
