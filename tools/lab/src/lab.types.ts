@@ -8,6 +8,8 @@ export interface Verdict {
 
 export const right: Verdict = { ok: true };
 export const wrong = (hint: string): Verdict => ({ ok: false, hint });
+/** The answer to every "which span" question whose id is no span of the run. */
+export const unknownSpan = wrong('That span id is not in the traces of this run: copy it from `npm run trace -- <trace-id> --ids` (16 hex digits).');
 
 export interface Question {
   /** The name of the answer on the command line: `npm run lab -- check <lab> <id>=<answer>`. */

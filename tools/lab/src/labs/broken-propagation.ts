@@ -1,6 +1,6 @@
 import { childrenOf, rootOf, serviceOf } from '../evidence';
 import { faultOff } from '../fixes';
-import { choice, right, wrong, type Lab } from '../lab.types';
+import { choice, type Lab, right, unknownSpan, wrong } from '../lab.types';
 
 export const brokenPropagation: Lab = {
   name: 'broken-propagation',
@@ -14,7 +14,7 @@ export const brokenPropagation: Lab = {
       hint: 'Follow the request down to the RabbitMQ hop to payment: which span has (nearly) no children where you expected the charge?',
       grade(answer, evidence) {
         const found = evidence.findSpan(answer);
-        if (!found) return wrong('That span id is not in the traces of this run (`npm run trace -- <trace-id> --ids` shows span ids).');
+        if (!found) return unknownSpan;
         const { trace, span } = found;
         if (!evidence.checkouts().includes(trace)) return wrong('That span is not in a checkout’s trace (one rooted at the gateway’s POST /api/checkout).');
         if (serviceOf(trace, span) !== 'payment') return wrong('The trace goes on below that span: follow it to the service that should have charged.');

@@ -1,6 +1,6 @@
 import { isQuery, queryText, serviceOf, type Evidence } from '../evidence';
 import { fixSwitch } from '../fixes';
-import { choice, right, wrong, type Lab } from '../lab.types';
+import { choice, type Lab, right, unknownSpan, wrong } from '../lab.types';
 
 /** The statements that take the hot row: the staircase's steps. */
 const hotRow = (text: string | undefined) => text?.includes('counters') ?? false;
@@ -22,7 +22,7 @@ export const lockContention: Lab = {
       hint: 'Take the slowest checkout of a burst, expand inventory.reserve, and compare its first database span with the same span in the fastest one.',
       grade(answer, evidence) {
         const found = evidence.findSpan(answer);
-        if (!found) return wrong('That span id is not in the traces of this run (`npm run trace -- <trace-id> --ids`).');
+        if (!found) return unknownSpan;
         const { trace, span } = found;
         if (!isQuery(span) || serviceOf(trace, span) !== 'inventory') return wrong('Look among inventory’s database spans.');
         return hotRow(queryText(span)) ? right : wrong('That query is not the one that waits: which statement is slow in the slow checkout and fast in the fast one?');

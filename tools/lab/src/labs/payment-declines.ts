@@ -1,5 +1,5 @@
 import { httpStatus, isError, rootOf, serviceOf, type Evidence } from '../evidence';
-import { choice, right, wrong, type Lab } from '../lab.types';
+import { choice, type Lab, right, unknownSpan, wrong } from '../lab.types';
 import type { JaegerTrace } from '@traceshop/testing';
 
 const declined = (evidence: Evidence): JaegerTrace[] => evidence.checkouts().filter((t) => httpStatus(rootOf(t)!) === 402);
@@ -29,7 +29,7 @@ export const paymentDeclines: Lab = {
       hint: 'Follow the red spans down from the root: the last red one has no red child.',
       grade(answer, evidence) {
         const found = evidence.findSpan(answer);
-        if (!found) return wrong('That span id is not in the traces of this run (`npm run trace -- <trace-id> --ids`).');
+        if (!found) return unknownSpan;
         const { trace, span } = found;
         if (!declined(evidence).includes(trace)) return wrong('That span is not in a declined checkout’s trace (402 at the root).');
         if (!isError(span)) return wrong('That span is not red (no error status).');

@@ -12,6 +12,8 @@ function failedDeliveries(evidence: Evidence): number[] {
     .filter((n) => n > 0);
 }
 
+const cartFix = fixSwitch('poison-message');
+
 export const poisonMessage: Lab = {
   name: 'poison-message',
   scenario: 'poison-message',
@@ -45,17 +47,17 @@ export const poisonMessage: Lab = {
     },
   ],
   fix: {
-    ...fixSwitch('poison-message'),
     get does() {
-      return `${fixSwitch('poison-message').does}; then the dead-lettered events go back to ${CART_ORDER_EVENTS_QUEUE} (npm run replay -- ${CART_ORDER_EVENTS_QUEUE}), so their orders are written`;
+      return `${cartFix.does}; then the dead-lettered events go back to ${CART_ORDER_EVENTS_QUEUE} (npm run replay -- ${CART_ORDER_EVENTS_QUEUE}), so their orders are written`;
     },
     async apply(ctx) {
-      await fixSwitch('poison-message').apply(ctx);
+      await cartFix.apply(ctx);
       // The fixed consumer must be in force before the dead letters come back.
       await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       const moved = await replayDeadLetters(ctx.amqpUrl, CART_ORDER_EVENTS_QUEUE);
       console.log(`${moved} dead-lettered event${moved === 1 ? '' : 's'} sent back to ${CART_ORDER_EVENTS_QUEUE}`);
     },
+    undo: (ctx) => cartFix.undo(ctx),
   },
   verify(evidence, k6Green) {
     const failed = failedDeliveries(evidence);

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { Evidence, isQuery, queryText, rootOf, serviceOf } from '../evidence';
-import { choice, right, wrong, type Lab, type LabContext } from '../lab.types';
+import { choice, type Lab, type LabContext, right, unknownSpan, wrong } from '../lab.types';
 import type { JaegerSpan, JaegerTrace } from '@traceshop/testing';
 
 /** The index the learner adds: the fix of the lab (docs/labs/slow-checkout.md). */
@@ -64,7 +64,7 @@ export const slowCheckout: Lab = {
       hint: 'Database spans carry the statement (db.query.text). Among that service’s, find the longest one.',
       grade(answer, evidence) {
         const found = evidence.findSpan(answer);
-        if (!found) return wrong('That span id is not in the traces of this run: copy it from `npm run trace -- <trace-id> --ids` (16 hex digits).');
+        if (!found) return unknownSpan;
         const { trace, span } = found;
         if (!isQuery(span)) return wrong(`That is \`${span.operationName}\`, not a database query: a query span carries db.query.text.`);
         const service = serviceOf(trace, span);
