@@ -9,7 +9,7 @@ export const configSchema = baseConfigSchema
   .extend(flagsConfigSchema.shape)
   .extend({
     PORT: z.coerce.number().int().default(3002),
-    INVENTORY_URL: z.string().url().default('http://127.0.0.1:3003'),
+    INVENTORY_URL: z.url().default('http://127.0.0.1:3003'),
     /** How long one call to inventory may take before the cart answers 504. */
     INVENTORY_TIMEOUT_MS: z.coerce.number().int().min(50).default(2000),
     /** A cart nobody touched for this long is forgotten (every change restarts the clock). */

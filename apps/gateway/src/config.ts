@@ -9,11 +9,11 @@ export const configSchema = baseConfigSchema
   .extend(redisConfigSchema.shape)
   .extend({
     PORT: z.coerce.number().int().default(8080),
-    AUTH_URL: z.string().url().default('http://127.0.0.1:3001'),
-    CART_URL: z.string().url().default('http://127.0.0.1:3002'),
-    INVENTORY_URL: z.string().url().default('http://127.0.0.1:3003'),
+    AUTH_URL: z.url().default('http://127.0.0.1:3001'),
+    CART_URL: z.url().default('http://127.0.0.1:3002'),
+    INVENTORY_URL: z.url().default('http://127.0.0.1:3003'),
     /** payment's HTTP side: the reconciliation of checkouts whose payment outcome is unknown. */
-    PAYMENT_URL: z.string().url().default('http://127.0.0.1:3004'),
+    PAYMENT_URL: z.url().default('http://127.0.0.1:3004'),
     /** How long one call to auth, cart, inventory or payment (HTTP) may take. */
     UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
     /** How long the gateway waits for payment's reply; the request expires with it. */
@@ -46,7 +46,7 @@ export const configSchema = baseConfigSchema
       .string()
       .default('')
       .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean))
-      .pipe(z.array(z.string().url())),
+      .pipe(z.array(z.url())),
     /** Proxies in front of the gateway whose X-Forwarded-For is believed (0: the client is the socket's peer). */
     TRUST_PROXY_HOPS: z.coerce.number().int().min(0).default(0),
   });

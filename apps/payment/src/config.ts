@@ -8,7 +8,7 @@ export const configSchema = baseConfigSchema
   .extend(flagsConfigSchema.shape)
   .extend({
     PORT: z.coerce.number().int().default(3004),
-    PAYMENT_PROVIDER_URL: z.string().url().default('http://127.0.0.1:3005'),
+    PAYMENT_PROVIDER_URL: z.url().default('http://127.0.0.1:3005'),
     /** How long one charge at the provider may take; after that the payment is an error. */
     PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
     /** The fraud check declines a card used for more payments than this in 24 hours. */

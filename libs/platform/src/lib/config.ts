@@ -11,20 +11,20 @@ export const baseConfigSchema = z.object({
 
 /** Postgres, for apps with PostgresModule: the server, and how many connections one instance may hold. */
 export const postgresConfigSchema = z.object({
-  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/traceshop'),
+  DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/traceshop'),
   /** Bounded: every service's pool comes out of the server's max_connections (compose sets 5). */
   PG_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
 });
 
 /** Redis, for apps with RedisModule: the server, and the prefix of every key (test runs never collide). */
 export const redisConfigSchema = z.object({
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
   REDIS_KEY_PREFIX: z.string().default(''),
 });
 
 /** RabbitMQ, for apps with MessagingModule. */
 export const amqpConfigSchema = z.object({
-  AMQP_URL: z.string().url().default('amqp://guest:guest@127.0.0.1:5672'),
+  AMQP_URL: z.url().default('amqp://guest:guest@127.0.0.1:5672'),
 });
 
 /** The flag file of the fault scenarios (flagd's JSON format), for apps that have faults. */
