@@ -1,4 +1,4 @@
-import { CART_ORDER_EVENTS_QUEUE, ORDER_CONFIRMED } from '@traceshop/contracts';
+import { CART_ORDER_EVENTS_QUEUE, MAX_RETRIES, ORDER_CONFIRMED } from '@traceshop/contracts';
 import { getTrace, JaegerSpan, JaegerTrace, parentOf, queueDepth, serviceOf, setFix, setScenarios, tag, waitFor } from '@traceshop/testing';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -150,8 +150,6 @@ describe('scenario retry-storm', () => {
 // ----------------------------------------------------------------------------- poison-message
 
 const CART_DLQ = `${CART_ORDER_EVENTS_QUEUE}.dlq`;
-/** How often the messaging lib tries a failing message again (libs/messaging's MAX_RETRIES). */
-const RETRIES = 2;
 
 /**
  * The stack's RabbitMQ (with its vhost), from the `messaging.url` the amqplib instrumentation puts
@@ -190,23 +188,23 @@ describe('scenario poison-message', () => {
     setScenarios(flagsFile(), ['poison-message'], false);
   });
 
-  /** A checkout whose order event cart cannot process: 1 + RETRIES failed tries, then the DLQ. */
+  /** A checkout whose order event cart cannot process: 1 + MAX_RETRIES failed tries, then the DLQ. */
   async function expectPoisoned(c: Checkout, dlqDepth: number) {
     expect(c.status).toBe(201); // the shop answers as usual; the damage is downstream
     // Nothing lost: the event waits in the dead-letter queue, one more per poisoned checkout.
     await waitFor(() => queueDepth(amqpUrl, CART_DLQ), (n) => n === dlqDepth, { timeoutMs: 20_000, what: `${CART_DLQ} at ${dlqDepth}` });
     // The message reached the DLQ after its last try, so every try's span has ended: wait for them.
-    const trace = await getTrace(jaegerUrl(), c.trace.traceID, { until: (t) => consumerSpans(t, 'cart').length >= 1 + RETRIES && isComplete(t) });
+    const trace = await getTrace(jaegerUrl(), c.trace.traceID, { until: (t) => consumerSpans(t, 'cart').length >= 1 + MAX_RETRIES && isComplete(t) });
     const tries = consumerSpans(trace, 'cart').sort((a, b) => a.startTime - b.startTime);
     // One name for every try (the retries come back through the default exchange): the queue's.
-    expect(tries.map((s) => s.operationName)).toEqual(Array(1 + RETRIES).fill(`process ${CART_ORDER_EVENTS_QUEUE}`));
-    expect(tries.map((s) => tag(s, 'traceshop.messaging.retry_count'))).toEqual([0, 1, 2]);
+    expect(tries.map((s) => s.operationName)).toEqual(Array(1 + MAX_RETRIES).fill(`process ${CART_ORDER_EVENTS_QUEUE}`));
+    expect(tries.map((s) => tag(s, 'traceshop.messaging.retry_count'))).toEqual(Array.from({ length: 1 + MAX_RETRIES }, (_, i) => i));
     expect(tries.every(isError)).toBe(true);
     expect(tries.every(hasException)).toBe(true);
     expect(tries.every((s) => tag(s, 'traceshop.order.id') === c.orderId)).toBe(true);
     // What failed each time: cart's INSERT of the order, refused by the table (its check constraint).
     const inserts = trace.spans.filter((s) => serviceOf(trace, s) === 'cart' && /^INSERT INTO orders\b/.test(queryText(s)));
-    expect(inserts).toHaveLength(1 + RETRIES);
+    expect(inserts).toHaveLength(1 + MAX_RETRIES);
     expect(inserts.every(isError)).toBe(true);
     expect(tries.every((s) => JSON.stringify(s.logs).includes('orders_status_check'))).toBe(true);
     expect(routingKeyOf(tries[0])).toBe(ORDER_CONFIRMED);
@@ -256,7 +254,7 @@ describe('scenario poison-message', () => {
       await waitFor(() => c.api.get('/api/cart'), (r) => r.body.items?.length === 0, { timeoutMs: 20_000, what: `order ${c.orderId} recorded` });
       expect((await c.api.get(`/api/orders/${c.orderId}`)).body).toMatchObject({ orderId: c.orderId, status: 'paid' });
       // In the checkout's own trace: one more try, the replayed one, fresh (retry count 0) and fine.
-      const trace = await getTrace(jaegerUrl(), c.trace.traceID, { until: (t) => consumerSpans(t, 'cart').length === 2 + RETRIES && isComplete(t) });
+      const trace = await getTrace(jaegerUrl(), c.trace.traceID, { until: (t) => consumerSpans(t, 'cart').length === 2 + MAX_RETRIES && isComplete(t) });
       const replayed = consumerSpans(trace, 'cart').sort((a, b) => a.startTime - b.startTime).at(-1)!;
       expect(isError(replayed)).toBe(false);
       expect(tag(replayed, 'traceshop.messaging.retry_count')).toBe(0);

@@ -5,6 +5,11 @@ import type { CartItem, OrderStatus } from './http';
  * to DEAD_LETTER_EXCHANGE, where a `<queue>.dlq` keeps what could not be processed.
  */
 export const DEAD_LETTER_EXCHANGE = 'traceshop.dlx';
+/**
+ * How often a consumer tries a failing message again before it is dead-lettered (libs/messaging
+ * applies it): a message is tried 1 + MAX_RETRIES times, each try its own `process` span.
+ */
+export const MAX_RETRIES = 2;
 
 /** Payment requests: the gateway sends, payment replies to the message's `replyTo`. */
 export const PAYMENT_REQUESTS_QUEUE = 'payment.requests';

@@ -4,14 +4,15 @@ import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Channel, ChannelModel, ConfirmChannel, connect, ConsumeMessage } from 'amqplib';
+import { MAX_RETRIES } from '@traceshop/contracts';
 import { BrokerUnavailableError, PublishUnconfirmedError, ReplyLostError, ReplyTimeoutError } from './amqp.errors';
 import { assertTopology } from './topology';
 import { isTransient } from './transient';
 
 const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
 
-/** How often `consume` tries a failing message again before it is dead-lettered. */
-export const MAX_RETRIES = 2;
+/** How often `consume` tries a failing message again before it is dead-lettered (a contract: the system tests count the tries). */
+export { MAX_RETRIES };
 /** The header counting the tries of a message after its first. */
 export const RETRY_COUNT = 'x-retry-count';
 export const FIRST_EXCHANGE = 'x-first-exchange';
