@@ -3,7 +3,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { MessagingModule } from '@traceshop/messaging';
-import { HealthModule, LoggingModule, PostgresModule, REDIS, RedisModule, validateWith } from '@traceshop/platform';
+import { FlagsModule, HealthModule, LoggingModule, PostgresModule, REDIS, RedisModule, validateWith } from '@traceshop/platform';
 import helmet from 'helmet';
 import { join } from 'node:path';
 import { AccountController } from './account.controller';
@@ -35,6 +35,7 @@ import { TraceHeadersMiddleware } from './trace-headers.middleware';
     RedisModule,
     ThrottlerModule.forRootAsync({ inject: [ConfigService, REDIS], useFactory: rateLimitOptions }),
     HealthModule,
+    FlagsModule,
   ],
   controllers: [ShopController, AccountController, CheckoutController],
   providers: [

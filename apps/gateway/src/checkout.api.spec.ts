@@ -10,11 +10,12 @@ import {
   PaymentRequest,
 } from '@traceshop/contracts';
 import { createApp } from '@traceshop/platform';
-import { createTestDatabase, createTestVhost, dropTestKeys, JsonClient, jsonClient, newRunId, REDIS_URL, waitFor } from '@traceshop/testing';
+import { createTestDatabase, createTestVhost, dropTestKeys, JsonClient, jsonClient, newRunId, REDIS_URL, repoRoot, waitFor } from '@traceshop/testing';
 import { Channel, ChannelModel, connect, ConsumeMessage } from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { orderIdFor } from './checkout.service';
 
@@ -132,6 +133,7 @@ describe('the checkout saga (gateway)', () => {
       RECONCILE_INTERVAL_MS: '200',
       RECONCILE_AFTER_MS: '1500',
       OUTBOX_INTERVAL_MS: '200',
+      FLAGS_FILE: join(repoRoot(__dirname), 'flags/traceshop.flagd.json'),
       LOG_LEVEL: 'silent',
     });
     const { AppModule } = await import('./app.module');

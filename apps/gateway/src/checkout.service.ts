@@ -11,9 +11,11 @@ import {
   PaymentOutcome,
   PaymentReply,
   PaymentRequest,
+  SCENARIOS,
 } from '@traceshop/contracts';
 import type { ClientProxy } from '@nestjs/microservices';
 import { AmqpService, BrokerUnavailableError } from '@traceshop/messaging';
+import { Flags } from '@traceshop/platform';
 import { createHash, randomUUID } from 'node:crypto';
 import { lastValueFrom } from 'rxjs';
 import { PAYMENTS_CLIENT } from './amqp.clients';
@@ -33,6 +35,8 @@ export interface CheckoutResult {
 }
 
 const IN_PROGRESS = 'a request with this Idempotency-Key is in progress';
+/** Scenario orphaned-work: how long the checkout waits for payment ("answers within a second"). */
+const ORPHANED_WORK_WAIT_MS = 1_000;
 
 /**
  * The checkout, orchestrated by the gateway as a small saga whose state is a row in Postgres
@@ -58,6 +62,7 @@ export class CheckoutService {
     @Inject(PAYMENTS_CLIENT) private readonly payments: ClientProxy,
     private readonly checkouts: CheckoutsRepository,
     private readonly outbox: OutboxRelay,
+    private readonly flags: Flags,
     config: ConfigService,
   ) {
     this.leaseMs = config.getOrThrow<number>('UPSTREAM_TIMEOUT_MS') * 2 + config.getOrThrow<number>('PAYMENT_TIMEOUT_MS') + 5_000;
@@ -149,7 +154,14 @@ export class CheckoutService {
     const request: PaymentRequest = { orderId: pending.orderId, userId: pending.userId, amountCents: pending.totalCents, currency: 'EUR', card };
     let reply: PaymentReply;
     try {
-      reply = await lastValueFrom(this.payments.send<PaymentReply>(PAYMENT_REQUESTS_QUEUE, request));
+      // Scenario orphaned-work: the checkout was given a budget of a second, less than the payment
+      // it waits for (the processor takes ~2 s). The gateway stops waiting and answers 202 while
+      // payment, which took the request in time, carries on: in the trace, payment's spans and the
+      // provider's charge end after this request's root span, the charge approved after the answer.
+      // (The request's deadline, `x-deadline`, is this shorter wait: payment's fix reads it.)
+      reply = (await this.flags.isOn(SCENARIOS.orphanedWork))
+        ? await this.amqp.request<PaymentReply>(PAYMENT_REQUESTS_QUEUE, request, ORPHANED_WORK_WAIT_MS)
+        : await lastValueFrom(this.payments.send<PaymentReply>(PAYMENT_REQUESTS_QUEUE, request));
     } catch (e) {
       if (e instanceof BrokerUnavailableError) {
         // Never sent, so never charged: the stock goes back (its event waits in the outbox).

@@ -1,4 +1,4 @@
-import { amqpConfigSchema, baseConfigSchema, postgresConfigSchema, redisConfigSchema } from '@traceshop/platform';
+import { amqpConfigSchema, baseConfigSchema, flagsConfigSchema, postgresConfigSchema, redisConfigSchema } from '@traceshop/platform';
 import { z } from 'zod';
 
 /** Every setting of the gateway: name, default, validation. */
@@ -7,6 +7,8 @@ export const configSchema = baseConfigSchema
   .extend(amqpConfigSchema.shape)
   // Redis holds the rate limits' counters, shared by every gateway replica.
   .extend(redisConfigSchema.shape)
+  // The fault scenarios' switches (orphaned-work changes how long the checkout waits for payment).
+  .extend(flagsConfigSchema.shape)
   .extend({
     PORT: z.coerce.number().int().default(8080),
     AUTH_URL: z.url().default('http://127.0.0.1:3001'),

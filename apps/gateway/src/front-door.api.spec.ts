@@ -1,9 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import { createApp } from '@traceshop/platform';
-import { createTestDatabase, createTestVhost, dropTestKeys, jsonClient, newRunId, REDIS_URL, waitFor } from '@traceshop/testing';
+import { createTestDatabase, createTestVhost, dropTestKeys, jsonClient, newRunId, REDIS_URL, repoRoot, waitFor } from '@traceshop/testing';
 import Redis from 'ioredis';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 
 const RIGHT = 'the right password';
 
@@ -75,6 +76,7 @@ describe('the front door (gateway)', () => {
       CHECKOUT_LIMIT_PER_USER: '2',
       CORS_ORIGINS: 'https://shop.example',
       TRUST_PROXY_HOPS: '1',
+      FLAGS_FILE: join(repoRoot(__dirname), 'flags/traceshop.flagd.json'),
       LOG_LEVEL: 'silent',
     });
     const { AppModule } = await import('./app.module');

@@ -21,6 +21,8 @@ const DECLINED_CARD = '4000000000000002';
  */
 const STORM_CAPACITY_PER_S = 2;
 const STORM_RETRY_AFTER_S = 1;
+/** In the backlog scenario, how long each charge takes: a real processor's ordinary answer time. */
+const BACKLOG_CHARGE_MS = 200;
 
 /**
  * A real processor keeps idempotency keys for about 24 hours in durable storage. This stand-in
@@ -127,6 +129,12 @@ export class ChargesService {
     // PROVIDER_LATENCY_MS (default 2 s, the reference incident's provider). In the trace, this
     // server span and payment's `POST` client span around it take most of the checkout.
     if (await this.flags.isOn(SCENARIOS.slowCheckout)) await setTimeout(this.latencyMs);
+    // Scenario orphaned-work: the same slow day (PROVIDER_LATENCY_MS), longer than the gateway now
+    // waits for payment: this charge is approved after the client was answered.
+    else if (await this.flags.isOn(SCENARIOS.orphanedWork)) await setTimeout(this.latencyMs);
+    // Scenario backlog: an ordinary ~200 ms per charge; short, but payment waits for each one
+    // before it takes the next request.
+    else if (await this.flags.isOn(SCENARIOS.backlog)) await setTimeout(BACKLOG_CHARGE_MS);
     const chargeId = `ch_${randomBytes(12).toString('hex')}`;
     // Scenario payment-declines: the processor declines a share of charges (100 or 50 percent),
     // picked by the order reference so a retry gets the same answer. The trace shows a 402 here,

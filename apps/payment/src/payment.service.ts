@@ -31,6 +31,8 @@ const tracer = trace.getTracer('payment');
 @Injectable()
 export class PaymentService {
   private readonly fraudLimit: number;
+  /** The longest a charge may take (the provider client's timeout). */
+  private readonly chargeMaxMs: number;
 
   constructor(
     private readonly payments: PaymentsRepository,
@@ -40,9 +42,11 @@ export class PaymentService {
     config: ConfigService,
   ) {
     this.fraudLimit = config.getOrThrow<number>('FRAUD_MAX_CARD_PAYMENTS_24H');
+    this.chargeMaxMs = config.getOrThrow<number>('PROVIDER_TIMEOUT_MS');
   }
 
-  async pay(request: PaymentRequest): Promise<PaymentReply> {
+  /** `deadline`: when the sender stops waiting for the reply (ms since the epoch), if it said. */
+  async pay(request: PaymentRequest, deadline?: number): Promise<PaymentReply> {
     const { orderId, userId, amountCents, currency, card } = request;
     const fingerprint = cardFingerprint(card.cardNumber);
     const payment = await this.payments.claim({
@@ -57,6 +61,18 @@ export class PaymentService {
     if (problem) return toReply(await this.payments.settle(payment.id, 'declined', undefined, problem));
     if (!(await this.fraudCheck(fingerprint))) {
       return toReply(await this.payments.settle(payment.id, 'declined', undefined, 'suspected_fraud'));
+    }
+    // Fix of orphaned-work: the request says when the gateway stops waiting (`x-deadline`). A
+    // charge that may still be running then is not started: its outcome would reach nobody, and
+    // the money would move after the client was answered. Voided instead (final: a redelivery
+    // charges nothing), with why on the span, and replied while the gateway still listens.
+    if (deadline !== undefined && (await this.flags.fixOn(SCENARIOS.orphanedWork))) {
+      const leftMs = deadline - Date.now();
+      trace.getActiveSpan()?.setAttribute('traceshop.deadline.left_ms', leftMs);
+      if (leftMs < this.chargeMaxMs) {
+        trace.getActiveSpan()?.addEvent('charge not started: the deadline comes first', { 'traceshop.deadline.left_ms': leftMs, 'traceshop.charge.max_ms': this.chargeMaxMs });
+        return toReply(await this.payments.settle(payment.id, 'voided', undefined, 'deadline_too_short'));
+      }
     }
 
     let charge: ChargeLookup;

@@ -127,6 +127,29 @@ const LABS: Record<string, { right: (ts: JaegerTrace[]) => Record<string, string
     },
     wrong: ['where', 'dropped', /somewhere a person can look/],
   },
+  backlog: {
+    right: (ts) => {
+      const processes = ts.flatMap((t) => spansOf(t, 'payment', (s) => tag(s, 'span.kind') === 'consumer'));
+      const waits = checkouts(ts).flatMap((t) => spansOf(t, 'payment', (s) => tag(s, 'span.kind') === 'consumer').map((process) => {
+        const publish = t.spans.find((s) => s.spanID === parentOf(process))!;
+        return (process.startTime - (publish.startTime + publish.duration)) / 1000;
+      }));
+      const atOnce = processes.map((s) => processes.filter((o) => o.startTime <= s.startTime && o.startTime + o.duration > s.startTime).length);
+      return { where: 'queue', waited: String(Math.round(Math.max(...waits))), 'at-once': String(Math.max(...atOnce)) };
+    },
+    wrong: ['where', 'payment-provider', /publish/],
+  },
+  'orphaned-work': {
+    right: (ts) => {
+      const answered = checkouts(ts).filter((t) => spansOf(t, 'payment-provider').length > 0);
+      const after = answered.map((t) => {
+        const charge = spansOf(t, 'payment-provider', (s) => tag(s, 'span.kind') === 'server')[0];
+        return (charge.startTime + charge.duration - (rootOf(t).startTime + rootOf(t).duration)) / 1000;
+      });
+      return { status: String(tag(rootOf(answered[0]), 'http.response.status_code')), after: String(Math.round(median(after))), outcome: 'paid' };
+    },
+    wrong: ['outcome', 'failed', /reconciler/],
+  },
 };
 
 const flagState = (flag: string) => JSON.parse(readFileSync(flagsFile(), 'utf8')).flags[flag]?.defaultVariant as string | undefined;

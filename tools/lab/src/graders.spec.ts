@@ -98,6 +98,114 @@ describe('n-plus-one and poison-message, on recorded traces', () => {
   });
 });
 
+/** A span of a synthetic trace: times in milliseconds from the trace's start. */
+interface Sketch {
+  id: string;
+  parent?: string;
+  service: string;
+  op: string;
+  start: number;
+  ms: number;
+  tags?: Record<string, string | number>;
+}
+
+/** A trace drawn by hand, for shapes no recorded fixture has (a queue, work after the answer). */
+function sketch(traceID: string, spans: Sketch[]): JaegerTrace {
+  const services = [...new Set(spans.map((s) => s.service))];
+  return {
+    traceID,
+    processes: Object.fromEntries(services.map((service) => [`p-${service}`, { serviceName: service, tags: [] }])),
+    spans: spans.map((s) => ({
+      traceID,
+      spanID: s.id,
+      operationName: s.op,
+      references: s.parent ? [{ refType: 'CHILD_OF', traceID, spanID: s.parent }] : [],
+      startTime: 1_700_000_000_000_000 + s.start * 1000,
+      duration: s.ms * 1000,
+      tags: Object.entries(s.tags ?? {}).map(([key, value]) => ({ key, type: typeof value === 'number' ? 'int64' : 'string', value })),
+      logs: [],
+      processID: `p-${s.service}`,
+    })),
+  } as JaegerTrace;
+}
+
+/** Checkout `n` of a burst: its payment request waits `waitMs` between publish and process. */
+const queuedCheckout = (n: number, waitMs: number, chargeMs = 200) =>
+  sketch(`t${n}`, [
+    { id: `r${n}`, service: 'gateway', op: 'POST /api/checkout', start: 0, ms: 11 + waitMs + chargeMs + 15, tags: { 'span.kind': 'server', 'http.response.status_code': 201 } },
+    { id: `p${n}`, parent: `r${n}`, service: 'gateway', op: 'publish payment.requests', start: 10, ms: 1, tags: { 'span.kind': 'producer' } },
+    { id: `c${n}`, parent: `p${n}`, service: 'payment', op: 'process payment.requests', start: 11 + waitMs, ms: chargeMs + 10, tags: { 'span.kind': 'consumer' } },
+    { id: `s${n}`, parent: `c${n}`, service: 'payment-provider', op: 'POST /charges', start: 15 + waitMs, ms: chargeMs, tags: { 'span.kind': 'server' } },
+  ]);
+
+describe('backlog, on sketched bursts', () => {
+  const lab = labNamed('backlog');
+  // Six checkouts at once, taken one at a time, ~220 ms each: the last waited 1,100 ms.
+  const queued = new Evidence([0, 1, 2, 3, 4, 5].map((n) => queuedCheckout(n, n * 220)));
+  // The same burst taken side by side.
+  const sideBySide = new Evidence([0, 1, 2, 3, 4, 5].map((n) => queuedCheckout(n, 2)));
+
+  it('finds the time in the queue, measures the longest wait (±15 %), counts one payment at a time', () => {
+    expect(grade(lab, 'where', 'queue', queued).ok).toBe(true);
+    expect(grade(lab, 'where', 'payment-provider', queued)).toEqual({ ok: false, hint: expect.stringMatching(/publish/) });
+    expect(grade(lab, 'waited', '1100', queued).ok).toBe(true);
+    expect(grade(lab, 'waited', '1000 ms', queued).ok).toBe(true);
+    expect(grade(lab, 'waited', '210', queued).ok).toBe(false);
+    expect(grade(lab, 'waited', 'long', queued).hint).toMatch(/number/);
+    expect(grade(lab, 'at-once', '1', queued).ok).toBe(true);
+    expect(grade(lab, 'at-once', '6', queued).ok).toBe(false);
+    expect(grade(lab, 'at-once', '6', sideBySide).ok).toBe(true);
+  });
+
+  it('verifies the burst taken side by side, with k6 green, and not the queued one', () => {
+    expect(lab.verify(queued, true)).toEqual({ ok: false, hint: expect.stringMatching(/longest wait in payment.requests was 1100 ms, 1 payments at once/) });
+    expect(lab.verify(sideBySide, false).ok).toBe(false);
+    expect(lab.verify(sideBySide, true)).toEqual({ ok: true, hint: expect.stringMatching(/was 2 ms, 6 payments at once/) });
+  });
+});
+
+describe('orphaned-work, on sketched checkouts', () => {
+  const lab = labNamed('orphaned-work');
+  // Answered 202 after a second; payment and the provider go on to ~2 s and charge.
+  const orphaned = sketch('t1', [
+    { id: 'r', service: 'gateway', op: 'POST /api/checkout', start: 0, ms: 1000, tags: { 'span.kind': 'server', 'http.response.status_code': 202 } },
+    { id: 'p', parent: 'r', service: 'gateway', op: 'publish payment.requests', start: 10, ms: 1, tags: { 'span.kind': 'producer' } },
+    { id: 'c', parent: 'p', service: 'payment', op: 'process payment.requests', start: 11, ms: 2040, tags: { 'span.kind': 'consumer' } },
+    { id: 'ch', parent: 'c', service: 'payment', op: 'payment.charge', start: 20, ms: 2020, tags: { 'traceshop.payment.status': 'approved' } },
+    { id: 's', parent: 'ch', service: 'payment-provider', op: 'POST /charges', start: 25, ms: 2005, tags: { 'span.kind': 'server' } },
+  ]);
+  const reconciled = sketch('t2', [{ id: 'x', service: 'gateway', op: 'checkout.reconcile', start: 7000, ms: 20, tags: { 'traceshop.checkout.state': 'paid' } }]);
+  const evidence = new Evidence([orphaned, reconciled]);
+  // The fix: refused at once, nothing charged, nothing after the answer.
+  const refused = sketch('t3', [
+    { id: 'r', service: 'gateway', op: 'POST /api/checkout', start: 0, ms: 60, tags: { 'span.kind': 'server', 'http.response.status_code': 502 } },
+    { id: 'p', parent: 'r', service: 'gateway', op: 'publish payment.requests', start: 10, ms: 1, tags: { 'span.kind': 'producer' } },
+    { id: 'c', parent: 'p', service: 'payment', op: 'process payment.requests', start: 11, ms: 20, tags: { 'span.kind': 'consumer', 'traceshop.payment.status': 'voided' } },
+  ]);
+  // Told it failed, yet charged (an answer given while the charge went through).
+  const chargedAnyway = sketch('t4', [
+    { id: 'r', service: 'gateway', op: 'POST /api/checkout', start: 0, ms: 300, tags: { 'span.kind': 'server', 'http.response.status_code': 502 } },
+    { id: 'c', parent: 'r', service: 'payment', op: 'process payment.requests', start: 11, ms: 200, tags: { 'span.kind': 'consumer' } },
+    { id: 'ch', parent: 'c', service: 'payment', op: 'payment.charge', start: 20, ms: 180, tags: { 'traceshop.payment.status': 'approved' } },
+  ]);
+
+  it('reads the status from the root, the charge’s end after the answer (±20 %), and the outcome from the reconciler', () => {
+    expect(grade(lab, 'status', '202', evidence).ok).toBe(true);
+    expect(grade(lab, 'status', '504', evidence).ok).toBe(false);
+    expect(grade(lab, 'after', '1030', evidence).ok).toBe(true);
+    expect(grade(lab, 'after', '1000ms', evidence).ok).toBe(true);
+    expect(grade(lab, 'after', '2030', evidence).ok).toBe(false);
+    expect(grade(lab, 'outcome', 'paid', evidence).ok).toBe(true);
+    expect(grade(lab, 'outcome', 'failed', evidence)).toEqual({ ok: false, hint: expect.stringMatching(/reconciler/) });
+  });
+
+  it('verifies checkouts refused before any charge, and neither orphaned work nor a charge for a failed answer', () => {
+    expect(lab.verify(evidence, false).hint).toMatch(/in 1 of 1 checkouts payment still works after the gateway answered/);
+    expect(lab.verify(new Evidence([chargedAnyway]), false).hint).toMatch(/1 checkouts answered 502 were charged all the same/);
+    expect(lab.verify(new Evidence([refused]), false)).toEqual({ ok: true, hint: expect.stringMatching(/1 of 1 checkouts were refused at once/) });
+  });
+});
+
 describe('every lab', () => {
   it('has questions with ids, hints, and a fix that says what it changes', async () => {
     const { LABS } = await import('./labs');
@@ -110,6 +218,8 @@ describe('every lab', () => {
       'cache-stampede',
       'lock-contention',
       'poison-message',
+      'backlog',
+      'orphaned-work',
     ]);
     for (const lab of LABS) {
       expect(lab.questions.length).toBeGreaterThanOrEqual(2);

@@ -19,6 +19,10 @@ export const SCENARIOS = {
   cacheStampede: 'cache-stampede',
   /** Some order events cannot be processed: retries, then the dead-letter queue. */
   poisonMessage: 'poison-message',
+  /** Payment takes one request at a time: a burst waits in the queue, between publish and process. */
+  backlog: 'backlog',
+  /** The gateway stops waiting before payment is done: the charge lands after the client's answer. */
+  orphanedWork: 'orphaned-work',
 } as const;
 
 export type ScenarioName = (typeof SCENARIOS)[keyof typeof SCENARIOS];

@@ -158,6 +158,54 @@ describe('AmqpService', () => {
   });
 });
 
+describe('AmqpService limiting a consumer at run time', () => {
+  let vhost: Awaited<ReturnType<typeof createTestVhost>>;
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    vhost = await createTestVhost();
+    app = await start(vhost.url, 'amqp-spec-limit');
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await vhost?.drop();
+  });
+
+  it('takes one message at a time while limited to 1, and up to its prefetch again once lifted', async () => {
+    const amqp = app.get(AmqpService);
+    // Every message is held until the test lets it go: how many are held at once is how many the broker handed over.
+    const held: (() => void)[] = [];
+    let running = 0;
+    let most = 0;
+    await amqp.consume(PAYMENT_REQUESTS_QUEUE, async () => {
+      most = Math.max(most, ++running);
+      await new Promise<void>((release) => held.push(release));
+      running--;
+    });
+    const ready = () => queueDepth(vhost.url, PAYMENT_REQUESTS_QUEUE);
+    const publishThree = () => Promise.all([1, 2, 3].map((n) => amqp.publish('', PAYMENT_REQUESTS_QUEUE, { n })));
+    const state = (want: { ready: number; running: number }) =>
+      waitFor(async () => ({ ready: await ready(), running }), (s) => s.ready === want.ready && s.running === want.running, { timeoutMs: 5_000, intervalMs: 20, what: JSON.stringify(want) });
+
+    await amqp.limit(PAYMENT_REQUESTS_QUEUE, 1);
+    await publishThree();
+    // One handed over, two waiting in the queue; each next one only once the one before is acked.
+    for (const waiting of [2, 1, 0]) {
+      await state({ ready: waiting, running: 1 });
+      held.shift()!();
+    }
+    await state({ ready: 0, running: 0 });
+    expect(most).toBe(1);
+
+    await amqp.limit(PAYMENT_REQUESTS_QUEUE, undefined);
+    await publishThree();
+    await state({ ready: 0, running: 3 }); // all three at once: the consumer's prefetch (10) again
+    held.splice(0).forEach((release) => release());
+    await state({ ready: 0, running: 0 });
+  });
+});
+
 describe('AmqpService losing its connection', () => {
   const name = `amqp-spec-${newRunId()}`;
   let vhost: Awaited<ReturnType<typeof createTestVhost>>;

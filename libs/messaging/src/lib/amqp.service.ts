@@ -41,6 +41,8 @@ interface Registration {
   queue: string;
   handler: Handler<unknown>;
   prefetch: number;
+  /** A lower limit set at run time (`limit`), on top of `prefetch`; undefined: none. */
+  limit?: number;
 }
 
 /** One connection and the channels on it; when any of it is lost, all of it is replaced. */
@@ -50,6 +52,8 @@ class Link {
   closeReason?: string;
   publisher!: ConfirmChannel;
   rpc!: Channel;
+  /** Each consumer's channel on this connection (one consumer per channel). */
+  readonly consumerChannels = new Map<Registration, Channel>();
   constructor(readonly connection: ChannelModel) {}
 }
 
@@ -190,6 +194,21 @@ export class AmqpService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
+   * Lowers how many messages of `queue` this service works on at once below the prefetch its
+   * consumer started with (`count`), or lifts that limit again (undefined), from the next delivery
+   * on, without restarting the consumer: a channel-wide `basic.qos` on top of the consumer's own
+   * (one consumer per channel, so the two count the same messages). Kept across reconnects. Acks,
+   * tries and dead-lettering are unchanged; only how many unacked messages the broker hands over.
+   */
+  async limit(queue: string, count: number | undefined): Promise<void> {
+    for (const registration of this.consumers.filter((r) => r.queue === queue && r.limit !== count)) {
+      registration.limit = count;
+      // A channel lost meanwhile is no error: the next connection starts the consumer with the limit.
+      await this.link?.consumerChannels.get(registration)?.prefetch(count ?? 0, true).catch(() => undefined);
+    }
+  }
+
+  /**
    * Opens a connection and declares everything on it: the topology, the publisher, the reply
    * consumer and every registered consumer. Only then does the service count as connected.
    */
@@ -289,10 +308,13 @@ export class AmqpService implements OnModuleInit, OnApplicationShutdown {
     this.pending.clear();
   }
 
-  private async startConsumer(link: Link, { queue, handler, prefetch }: Registration): Promise<void> {
+  private async startConsumer(link: Link, registration: Registration): Promise<void> {
+    const { queue, handler, prefetch, limit } = registration;
     const channel = await link.connection.createChannel();
     this.logErrors(channel, `${queue} consumer`);
     await channel.prefetch(prefetch);
+    if (limit !== undefined) await channel.prefetch(limit, true);
+    link.consumerChannels.set(registration, channel);
     await channel.consume(queue, (msg) => {
       // No message means the broker cancelled the consumer (its queue was deleted): starting over
       // declares the queue again.

@@ -2,7 +2,7 @@ import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microse
 import { BaseRpcContext } from '@nestjs/microservices/ctx-host/base-rpc.context';
 import type { ConsumeMessage } from 'amqplib';
 import { lastValueFrom } from 'rxjs';
-import { AmqpService, RETRY_COUNT } from './amqp.service';
+import { AmqpService, DEADLINE, RETRY_COUNT } from './amqp.service';
 
 /** What a message handler can ask about the message (`@Ctx() ctx: AmqpContext`). */
 export class AmqpContext extends BaseRpcContext<[ConsumeMessage]> {
@@ -18,6 +18,12 @@ export class AmqpContext extends BaseRpcContext<[ConsumeMessage]> {
   /** How many tries came before this one. */
   getRetryCount(): number {
     return Number(this.args[0].properties.headers?.[RETRY_COUNT] ?? 0);
+  }
+
+  /** When the sender of a request stops waiting for its reply (ms since the epoch; `x-deadline`), if it said. */
+  getDeadline(): number | undefined {
+    const deadline = this.args[0].properties.headers?.[DEADLINE];
+    return deadline === undefined ? undefined : Number(deadline);
   }
 }
 

@@ -1,15 +1,17 @@
 import type { Lab } from '../lab.types';
+import { backlog } from './backlog';
 import { brokenPropagation } from './broken-propagation';
 import { cacheStampede } from './cache-stampede';
 import { lockContention } from './lock-contention';
 import { nPlusOne } from './n-plus-one';
+import { orphanedWork } from './orphaned-work';
 import { paymentDeclines } from './payment-declines';
 import { poisonMessage } from './poison-message';
 import { retryStorm } from './retry-storm';
 import { slowCheckout } from './slow-checkout';
 
 /** Every lab, in the order of docs/labs/README.md. */
-export const LABS: Lab[] = [slowCheckout, brokenPropagation, paymentDeclines, retryStorm, nPlusOne, cacheStampede, lockContention, poisonMessage];
+export const LABS: Lab[] = [slowCheckout, brokenPropagation, paymentDeclines, retryStorm, nPlusOne, cacheStampede, lockContention, poisonMessage, backlog, orphanedWork];
 
 export function labNamed(name: string | undefined): Lab {
   const lab = LABS.find((l) => l.name === name);
