@@ -2,13 +2,11 @@ import type { INestApplication } from '@nestjs/common';
 import { CART_ORDER_EVENTS_QUEUE, ORDER_CONFIRMED, ORDER_DECLINED, ORDERS_EXCHANGE, SCENARIOS, type OrderEvent, type Product } from '@traceshop/contracts';
 import { AmqpService, replayDeadLetters } from '@traceshop/messaging';
 import { createApp, Flags } from '@traceshop/platform';
-import { createTestDatabase, createTestVhost, dropTestKeys, jsonClient, newRunId, queueDepth, REDIS_URL, setFix, setScenarios, waitFor } from '@traceshop/testing';
+import { createTestDatabase, createTestVhost, dropTestKeys, jsonClient, newRunId, queueDepth, REDIS_URL, setFix, setScenarios, StandIn, startStandIn, waitFor } from '@traceshop/testing';
 import { connect } from 'amqplib';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OrderEventsController } from './order-events.controller';
@@ -17,8 +15,8 @@ import { OrderEventsController } from './order-events.controller';
  * A stand-in for the inventory service's HTTP contract (GET /products/:sku), so the cart can be
  * tested alone. Two skus misbehave on purpose: one fails, one answers too late.
  */
-function standInInventory(products: Map<string, Product>): Server {
-  return createServer((req, res) => {
+function standInInventory(products: Map<string, Product>): Promise<StandIn> {
+  return startStandIn((req, res) => {
     const sku = decodeURIComponent(/^\/products\/([^/]+)$/.exec(req.url ?? '')?.[1] ?? '');
     const send = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (sku === 'SKU-BROKEN-001') return send(500, { statusCode: 500, error: 'Internal Server Error', message: 'internal error' });
@@ -40,7 +38,7 @@ describe('cart API', () => {
   );
   // A copy of the real flag file, so a test can switch a scenario without touching others.
   const flagsFile = join(tmpdir(), `traceshop-cart-flags-${runId}.json`);
-  let inventory: Server;
+  let inventory: StandIn;
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let vhost: Awaited<ReturnType<typeof createTestVhost>>;
   let app: INestApplication;
@@ -58,8 +56,7 @@ describe('cart API', () => {
   });
 
   beforeAll(async () => {
-    inventory = standInInventory(products);
-    await new Promise<void>((resolve) => inventory.listen(0, '127.0.0.1', resolve));
+    inventory = await standInInventory(products);
     [db, vhost] = await Promise.all([createTestDatabase(runId), createTestVhost(runId)]);
     copyFileSync(join(__dirname, '../../../flags/traceshop.flagd.json'), flagsFile);
     Object.assign(process.env, {
@@ -68,7 +65,7 @@ describe('cart API', () => {
       REDIS_URL,
       REDIS_KEY_PREFIX: `${runId}:`,
       AMQP_URL: vhost.url,
-      INVENTORY_URL: `http://127.0.0.1:${(inventory.address() as AddressInfo).port}`,
+      INVENTORY_URL: inventory.url,
       INVENTORY_TIMEOUT_MS: '300',
       LOG_LEVEL: 'silent',
       FLAGS_FILE: flagsFile,
@@ -81,8 +78,7 @@ describe('cart API', () => {
 
   afterAll(async () => {
     await app?.close();
-    inventory?.closeAllConnections();
-    await new Promise((resolve) => inventory?.close(resolve));
+    await inventory?.close();
     await dropTestKeys(`${runId}:`);
     await Promise.all([db?.drop(), vhost?.drop()]);
     rmSync(flagsFile, { force: true });

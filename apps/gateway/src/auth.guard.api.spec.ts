@@ -1,22 +1,20 @@
 import { Controller, Get, INestApplication, Module, UseGuards } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { createApp, LoggingModule } from '@traceshop/platform';
-import { JsonClient, jsonClient } from '@traceshop/testing';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { JsonClient, jsonClient, startStandIn } from '@traceshop/testing';
 import { AuthClient } from './auth.client';
 import { AuthGuard, CurrentUser, type User } from './auth.guard';
 
 /**
- * auth's POST /introspect, played by a node:http server, by token: `user-<id>` is active for that
- * user, `expired` is what auth answers once a session's Redis key has expired (inactive),
- * `ended` is inactive though it names its user, `no-user` is active without one; `broken` gets a 500 with auth's internals in it, `slow` no
- * answer at all, `cut` a closed connection. `tokens` are those auth was asked about.
+ * auth's POST /introspect, played by a stand-in, by token: `user-<id>` is active for that user,
+ * `expired` is what auth answers once a session's Redis key has expired (inactive), `ended` is
+ * inactive though it names its user, `no-user` is active without one; `broken` gets a 500 with
+ * auth's internals in it, `slow` no answer at all, `cut` a closed connection. `tokens` are those
+ * auth was asked about.
  */
 async function startAuth() {
   const tokens: string[] = [];
-  const held: ServerResponse[] = [];
-  const handle = (req: IncomingMessage, res: ServerResponse, raw: string) => {
+  const standIn = await startStandIn((req, res, raw) => {
     const answer = (status: number, payload: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
     const { token } = JSON.parse(raw) as { token: string };
     tokens.push(token);
@@ -26,18 +24,11 @@ async function startAuth() {
     if (token === 'ended') return answer(200, { active: false, userId: 'mallory', email: 'mallory@example.com' });
     if (token === 'no-user') return answer(200, { active: true });
     if (token === 'broken') return answer(500, { message: 'TypeError: cannot read redis at SessionsStore.find (sessions.store.ts:42)' });
-    if (token === 'slow') return void held.push(res);
+    if (token === 'slow') return; // held until the stand-in closes
     if (token === 'cut') return void req.socket.destroy();
     answer(200, { active: false });
-  };
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c)).on('end', () => handle(req, res, body));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const close = () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r())));
-  return { url, tokens, close };
+  return { ...standIn, tokens };
 }
 
 /** A route behind the guard that answers who the guard says is calling. */

@@ -10,11 +10,10 @@ import {
   PaymentRequest,
 } from '@traceshop/contracts';
 import { createApp } from '@traceshop/platform';
-import { createTestDatabase, createTestVhost, dropTestKeys, JsonClient, jsonClient, newRunId, REDIS_URL, repoRoot, waitFor } from '@traceshop/testing';
+import { createTestDatabase, createTestVhost, dropTestKeys, JsonClient, jsonClient, newRunId, REDIS_URL, repoRoot, startStandIn, waitFor } from '@traceshop/testing';
 import { Channel, ChannelModel, connect, ConsumeMessage } from 'amqplib';
 import { randomUUID } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { orderIdFor } from './checkout.service';
@@ -54,13 +53,7 @@ async function startUpstreams() {
     }
     answer(404, {});
   };
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c)).on('end', () => handle(req, res, body));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const close = () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r())));
+  const { url, close } = await startStandIn(handle);
   return { url, reservations, refuse, released, outcomes, reconciliations, close };
 }
 

@@ -1,9 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { createApp } from '@traceshop/platform';
-import { createTestDatabase, createTestVhost, dropTestKeys, jsonClient, newRunId, REDIS_URL, repoRoot, waitFor } from '@traceshop/testing';
+import { createTestDatabase, createTestVhost, dropTestKeys, jsonClient, newRunId, REDIS_URL, repoRoot, startStandIn, waitFor } from '@traceshop/testing';
 import Redis from 'ioredis';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 
 const RIGHT = 'the right password';
@@ -31,13 +30,7 @@ async function startUpstreams() {
     if (path === '/products') return answer(200, []);
     answer(404, { statusCode: 404, error: 'Not Found', message: 'no such route' });
   };
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c)).on('end', () => handle(req, res, body));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const close = () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r())));
+  const { url, close } = await startStandIn(handle);
   return { url, calls, close };
 }
 

@@ -18,14 +18,12 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { INVENTORY_ORDER_EVENTS_QUEUE, ORDER_CONFIRMED, ORDER_DECLINED, ORDERS_EXCHANGE, SCENARIOS, type OrderEvent, type ScenarioName } from '@traceshop/contracts';
 import { AmqpService } from '@traceshop/messaging';
 import { createApp, Flags, PG_POOL } from '@traceshop/platform';
-import { createTestDatabase, createTestVhost, dropTestKeys, jsonClient, newRunId, REDIS_URL, setFix, setScenarios, switchAllOff, waitFor } from '@traceshop/testing';
+import { createTestDatabase, createTestVhost, dropTestKeys, jsonClient, newRunId, REDIS_URL, setFix, setScenarios, startStandIn, switchAllOff, waitFor } from '@traceshop/testing';
 import { connect } from 'amqplib';
 import Redis from 'ioredis';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
@@ -95,19 +93,13 @@ class AsyncLocalContextManager implements ContextManager {
 async function startPaymentStandIn() {
   const answers = new Map<string, 'approved' | 'declined' | 'voided'>();
   const asked: string[] = [];
-  const server = createServer((req, res) => {
+  const { url, close } = await startStandIn((req, res) => {
     const orderId = /^\/payments\/([0-9a-f-]{36})\/reconcile$/.exec(req.url ?? '')?.[1];
     if (!orderId || req.method !== 'POST') return res.writeHead(404, { 'content-type': 'application/json' }).end('{}');
     asked.push(orderId);
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ orderId, status: answers.get(orderId) ?? 'unknown' }));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    answers,
-    asked,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
-  };
+  return { answers, asked, url, close };
 }
 
 // Runs the inventory service in-process against the real Postgres, Redis and RabbitMQ: its own

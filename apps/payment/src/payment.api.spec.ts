@@ -3,11 +3,9 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { ChargeRequest, PAYMENT_REQUESTS_QUEUE, PaymentReply, PaymentRequest } from '@traceshop/contracts';
 import { createApp } from '@traceshop/platform';
-import { createTestDatabase, createTestVhost, JsonClient, jsonClient, newRunId, waitFor } from '@traceshop/testing';
+import { createTestDatabase, createTestVhost, JsonClient, jsonClient, newRunId, startStandIn, waitFor } from '@traceshop/testing';
 import { connect } from 'amqplib';
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { FraudHistoryRepository } from './fraud-history.repository';
 import { PaymentsRepository } from './payments.repository';
@@ -26,40 +24,33 @@ async function startProviderStandIn() {
   const lookups: string[] = [];
   const charged = new Map<string, { status: number; payload: object }>();
   const voided = new Set<string>();
-  const stub = { mode: 'normal' as ProviderMode, calls, lookups, url: '', close: () => Promise.resolve() };
-  const server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (chunk) => (raw += chunk));
-    req.on('end', () => {
-      const idempotencyKey = String(req.headers['idempotency-key']);
-      const answer = (status: number, payload: object) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
-      if (req.method === 'POST' && req.url === '/charges/lookup') {
-        lookups.push(idempotencyKey);
-        if (stub.mode === 'hanging') return;
-        if (stub.mode === 'failing') return answer(500, { error: 'sandbox down' });
-        if (!charged.has(idempotencyKey)) voided.add(idempotencyKey);
-        return answer(200, charged.get(idempotencyKey)?.payload ?? { status: 'voided' });
-      }
-      if (req.method !== 'POST' || req.url !== '/charges') return answer(404, {});
-      const body = JSON.parse(raw) as ChargeRequest;
-      calls.push({ idempotencyKey, body });
-      if (stub.mode === 'failing') return answer(500, { error: 'sandbox down' });
-      if (voided.has(idempotencyKey)) return answer(409, { statusCode: 409, error: 'Conflict', message: 'Idempotency-Key was voided by a lookup; nothing was charged' });
-      // Like the real provider, the same key always gives the same charge.
-      const chargeId = `ch_${idempotencyKey}`;
-      const decision =
-        body.cardNumber === '4000000000000002'
-          ? { status: 402, payload: { chargeId, status: 'declined', declineCode: 'card_declined' } }
-          : { status: 201, payload: { chargeId, status: 'approved' } };
-      charged.set(idempotencyKey, decision);
+  const stub = { mode: 'normal' as ProviderMode, calls, lookups };
+  const { url, close } = await startStandIn((req, res, raw) => {
+    const idempotencyKey = String(req.headers['idempotency-key']);
+    const answer = (status: number, payload: object) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
+    if (req.method === 'POST' && req.url === '/charges/lookup') {
+      lookups.push(idempotencyKey);
       if (stub.mode === 'hanging') return;
-      answer(decision.status, decision.payload);
-    });
+      if (stub.mode === 'failing') return answer(500, { error: 'sandbox down' });
+      if (!charged.has(idempotencyKey)) voided.add(idempotencyKey);
+      return answer(200, charged.get(idempotencyKey)?.payload ?? { status: 'voided' });
+    }
+    if (req.method !== 'POST' || req.url !== '/charges') return answer(404, {});
+    const body = JSON.parse(raw) as ChargeRequest;
+    calls.push({ idempotencyKey, body });
+    if (stub.mode === 'failing') return answer(500, { error: 'sandbox down' });
+    if (voided.has(idempotencyKey)) return answer(409, { statusCode: 409, error: 'Conflict', message: 'Idempotency-Key was voided by a lookup; nothing was charged' });
+    // Like the real provider, the same key always gives the same charge.
+    const chargeId = `ch_${idempotencyKey}`;
+    const decision =
+      body.cardNumber === '4000000000000002'
+        ? { status: 402, payload: { chargeId, status: 'declined', declineCode: 'card_declined' } }
+        : { status: 201, payload: { chargeId, status: 'approved' } };
+    charged.set(idempotencyKey, decision);
+    if (stub.mode === 'hanging') return;
+    answer(decision.status, decision.payload);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  stub.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  stub.close = () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve())));
-  return stub;
+  return Object.assign(stub, { url, close });
 }
 
 /** The gateway's side of the queue: request/reply over RabbitMQ's direct reply-to. */
