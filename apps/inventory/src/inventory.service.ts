@@ -2,7 +2,7 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import { ConfigService } from '@nestjs/config';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { SCENARIOS, type Product, type Reservation, type ReservationRequest } from '@traceshop/contracts';
-import { Flags, markFailed } from '@traceshop/platform';
+import { Flags, inSpan } from '@traceshop/platform';
 import { InventoryRepository } from './inventory.repository';
 import { ProductsCache } from './products.cache';
 
@@ -55,35 +55,27 @@ export class InventoryService {
   }
 
   /** Holds stock for an order: all items or none. `created` is false for a repeated orderId. */
-  reserve(request: ReservationRequest): Promise<{ reservation: Reservation; created: boolean }> {
+  async reserve(request: ReservationRequest): Promise<{ reservation: Reservation; created: boolean }> {
     // The same sku twice in one request is one line with the summed quantity.
     const quantities = new Map<string, number>();
     for (const { sku, quantity } of request.items) quantities.set(sku, (quantities.get(sku) ?? 0) + quantity);
 
     // A named span around the transaction, so its row-lock waits and queries group under one step.
-    return tracer.startActiveSpan('inventory.reserve', { attributes: { 'traceshop.order.id': request.orderId } }, async (span) => {
-      try {
-        // Kept with the reservation, so the sweeper that may expire it long after links back here.
-        const traceContext: Record<string, string> = {};
-        propagation.inject(context.active(), traceContext);
-        const outcome = await this.repository.reserve(request.orderId, quantities, traceContext);
-        span.setAttribute('traceshop.reservation.result', outcome.result);
-        if (outcome.result === 'unknown_sku') throw new NotFoundException(`unknown sku ${outcome.sku}`);
-        if (outcome.result === 'insufficient_stock') {
-          span.setAttribute('traceshop.product.sku', outcome.sku);
-          throw new ConflictException(`insufficient stock for ${outcome.sku}`);
-        }
-        span.setAttribute('traceshop.reservation.id', outcome.reservation.reservationId);
-        if (outcome.result === 'held') await this.cache.invalidate(); // availability changed
-        return { reservation: outcome.reservation, created: outcome.result === 'held' };
-      } catch (e) {
-        // 404 and 409 are answers, not failures of this service; anything else is.
-        if (!(e instanceof NotFoundException || e instanceof ConflictException)) markFailed(span, e);
-        throw e;
-      } finally {
-        span.end();
-      }
+    const outcome = await inSpan(tracer, 'inventory.reserve', { attributes: { 'traceshop.order.id': request.orderId } }, async (span) => {
+      // Kept with the reservation, so the sweeper that may expire it long after links back here.
+      const traceContext: Record<string, string> = {};
+      propagation.inject(context.active(), traceContext);
+      const answer = await this.repository.reserve(request.orderId, quantities, traceContext);
+      span.setAttribute('traceshop.reservation.result', answer.result);
+      if (answer.result === 'insufficient_stock') span.setAttribute('traceshop.product.sku', answer.sku);
+      if ('reservation' in answer) span.setAttribute('traceshop.reservation.id', answer.reservation.reservationId);
+      if (answer.result === 'held') await this.cache.invalidate(); // availability changed
+      return answer;
     });
+    // 404 and 409 are answers, not failures of this service: thrown once the span has ended well.
+    if (outcome.result === 'unknown_sku') throw new NotFoundException(`unknown sku ${outcome.sku}`);
+    if (outcome.result === 'insufficient_stock') throw new ConflictException(`insufficient stock for ${outcome.sku}`);
+    return { reservation: outcome.reservation, created: outcome.result === 'held' };
   }
 
   /** The status of the order's reservation, if it has one. */
