@@ -1,3 +1,4 @@
-export { startTelemetry } from './lib/sdk';
-export { instrumentations, isHealthCheck } from './lib/instrumentations';
-export { RedactingSpanProcessor, redactValue, REDACTED } from './lib/redaction';
+// What the rest of TraceShop may use from here: the secret rules and their redaction (the logs
+// apply them too). The SDK itself is started by the preload (preload.ts), never imported.
+export { RedactingSpanProcessor, redactLogLine, redactValue, REDACTED } from './lib/redaction';
+export { SECRET_KEY_RULES, SECRET_VALUE_RULES } from './lib/redaction.rules';

@@ -3,6 +3,7 @@ export * from './lib/external';
 export * from './lib/jaeger';
 export * from './lib/http';
 export * from './lib/poll';
+export * from './lib/otlp';
 export * from './lib/stand-in';
 export { DEFAULT_RESTART_POLICY, portOpen } from './lib/processes';
 export type { FaultSignal, LineFormat, LogMode, ProcessHandle, RestartPolicy } from './lib/processes';

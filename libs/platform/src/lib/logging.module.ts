@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { redactLogLine } from '@traceshop/telemetry';
 import { LoggerModule } from 'nestjs-pino';
 
 /**
@@ -14,8 +15,11 @@ import { LoggerModule } from 'nestjs-pino';
         pinoHttp: {
           level: config.get<string>('LOG_LEVEL') ?? 'info',
           autoLogging: { ignore: (req) => req.url?.startsWith('/health') ?? false },
-          // Secrets never reach a log line: bodies are not logged, and these headers are blanked.
-          redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+          // Secrets never reach a log line: bodies are not logged, and every line goes through the
+          // spans' redaction rules (libs/telemetry's redaction.rules.ts) on its way out: a field
+          // with a secret name (the Authorization and Cookie headers) is blanked, a card number
+          // or bearer token in any text masked.
+          hooks: { streamWrite: redactLogLine },
         },
       }),
     }),

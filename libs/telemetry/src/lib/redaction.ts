@@ -1,28 +1,40 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { SECRET_KEY_RULES, SECRET_VALUE_RULES } from './redaction.rules';
 
 export const REDACTED = '[REDACTED]';
 
-/** Attribute keys whose value is a secret whatever it looks like. */
-const SECRET_KEY = /pass(word|wd|phrase)?(?![a-z])|secret|token|authorization|cookie|api[-_.]?key|card[-_.]?number|cvc|cvv|pan\b/i;
-/**
- * Values that look like a secret wherever they appear: card numbers (13-19 digits in one run, or
- * in groups of four, or Amex's 4-6-5) and bearer tokens. The shapes are strict on purpose: a UUID
- * such as an order id ends in twelve digits often enough that a looser pattern would blank it.
- * The Collector's redaction processor uses the same shapes (otel/collector.yaml).
- */
-const SECRET_VALUE = [
-  /\b[2-6]\d{12,18}\b/g,
-  /\b[2-6]\d{3}(?:[ -]\d{4}){3}(?:[ -]\d{1,3})?\b/g,
-  /\b3[47]\d{2}[ -]\d{6}[ -]\d{5}\b/g,
-  /\bBearer\s+[A-Za-z0-9._~+/=-]+/gi,
-];
+/** Any of the secret names (redaction.rules.ts). */
+const SECRET_KEY = new RegExp(SECRET_KEY_RULES.map((r) => r.pattern).join('|'), 'i');
+/** Each secret shape, to replace every occurrence. */
+const SECRET_VALUE = SECRET_VALUE_RULES.map((r) => new RegExp(r.pattern, r.ignoreCase ? 'gi' : 'g'));
+/** Whether a text may hold a secret at all: a log line without one is passed on as it is. */
+const MAY_HOLD_SECRET = new RegExp([...SECRET_KEY_RULES, ...SECRET_VALUE_RULES].map((r) => r.pattern).join('|'), 'i');
+
+/** `text` with every secret-looking part replaced. */
+function redactText(text: string): string {
+  return SECRET_VALUE.reduce((v, pattern) => v.replace(pattern, REDACTED), text);
+}
 
 /** Returns the value with every secret-looking part replaced, or the same value if it has none. */
 export function redactValue(key: string, value: AttributeValue): AttributeValue {
   if (SECRET_KEY.test(key)) return REDACTED;
-  if (typeof value !== 'string') return value;
-  return SECRET_VALUE.reduce((v, pattern) => v.replace(pattern, REDACTED), value);
+  return typeof value === 'string' ? redactText(value) : value;
+}
+
+/**
+ * One JSON log line (pino's `hooks.streamWrite`) with the same rules applied: a field with a
+ * secret name is blanked at any depth (`req.headers.authorization`), secret-looking text is
+ * masked in any string (the message, an error's stack).
+ */
+export function redactLogLine(line: string): string {
+  if (!MAY_HOLD_SECRET.test(line)) return line;
+  try {
+    const clean = JSON.parse(line, (key, value) => (SECRET_KEY.test(key) ? REDACTED : typeof value === 'string' ? redactText(value) : value));
+    return `${JSON.stringify(clean)}\n`;
+  } catch {
+    return redactText(line); // not JSON after all: the shapes at least
+  }
 }
 
 function redactAttributes(attributes: Attributes, set: (key: string, value: AttributeValue) => void) {
@@ -34,9 +46,9 @@ function redactAttributes(attributes: Attributes, set: (key: string, value: Attr
 }
 
 /**
- * Removes secrets (passwords, tokens, Authorization headers, card numbers, CVCs) from span and
- * event attributes before a span is exported. It runs while the span is ending, when its
- * attributes can still be changed; the Collector's redaction processor is the second line.
+ * Removes secrets (redaction.rules.ts) from span and event attributes before a span is exported.
+ * It runs while the span is ending, when its attributes can still be changed; the Collector's
+ * processors apply the same rules as the second line.
  */
 export class RedactingSpanProcessor implements SpanProcessor {
   onStart(): void {

@@ -1,10 +1,10 @@
 // The telemetry pipeline for real: the pinned Collector and Jaeger, started by startStack with
 // otel/collector.yaml and otel/jaeger.yaml, take one OTLP span carrying secrets; Jaeger must show
 // the span without them. Needs the binaries from `bash tools/build-tools.sh`.
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getTrace, roots, serviceOf, tag } from './jaeger';
+import { otlpSpan, sendSpans } from './otlp';
 import { waitFor } from './poll';
 import { portOpen } from './processes';
 import { Stack, startStack, stackPorts } from './stack';
@@ -28,55 +28,22 @@ describe('collector -> jaeger pipeline', () => {
   });
 
   it('delivers a span to Jaeger with its attributes, minus the secrets', async () => {
-    const traceId = randomBytes(16).toString('hex');
-    const now = BigInt(Date.now()) * 1_000_000n;
-    const attr = (key: string, value: string) => ({ key, value: { stringValue: value } });
-    const body = {
-      resourceSpans: [
-        {
-          resource: { attributes: [attr('service.name', 'pipeline-spec')] },
-          scopeSpans: [
-            {
-              scope: { name: 'pipeline.spec' },
-              spans: [
-                {
-                  traceId,
-                  spanId: randomBytes(8).toString('hex'),
-                  name: 'POST /api/checkout',
-                  kind: 2,
-                  startTimeUnixNano: String(now - 5_000_000n),
-                  endTimeUnixNano: String(now),
-                  attributes: [
-                    attr('traceshop.order.id', 'order-42'),
-                    attr('card.number', CARD),
-                    attr('http.request.header.authorization', BEARER),
-                    attr('traceshop.note', `paid with ${SPACED_CARD}`),
-                  ],
-                  events: [{ timeUnixNano: String(now - 1_000_000n), name: 'upstream error', attributes: [attr('exception.message', `401 for ${BEARER}`)] }],
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    };
-
-    const res = await fetch(`${stack.collectorOtlpHttpUrl}/v1/traces`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
+    const span = otlpSpan({
+      name: 'POST /api/checkout',
+      attributes: { 'traceshop.order.id': 'order-42', 'card.number': CARD, 'http.request.header.authorization': BEARER, 'traceshop.note': `paid with ${SPACED_CARD}` },
+      events: [{ name: 'upstream error', attributes: { 'exception.message': `401 for ${BEARER}` } }],
     });
-    expect(res.status).toBe(200);
+    expect(await sendSpans(stack.collectorOtlpHttpUrl, 'pipeline-spec', [span])).toBe(200);
 
-    const trace = await getTrace(stack.jaegerUrl, traceId);
-    const [span] = roots(trace);
+    const trace = await getTrace(stack.jaegerUrl, span.traceId);
+    const [stored] = roots(trace);
     expect(trace.spans).toHaveLength(1);
-    expect(serviceOf(trace, span)).toBe('pipeline-spec');
-    expect(span.operationName).toBe('POST /api/checkout');
-    expect(tag(span, 'traceshop.order.id')).toBe('order-42');
+    expect(serviceOf(trace, stored)).toBe('pipeline-spec');
+    expect(stored.operationName).toBe('POST /api/checkout');
+    expect(tag(stored, 'traceshop.order.id')).toBe('order-42');
     // A secret-named key is dropped; a secret-looking value is masked wherever it sits.
-    expect(tag(span, 'http.request.header.authorization')).toBeUndefined();
-    expect(tag(span, 'traceshop.note')).toBe('paid with ****');
+    expect(tag(stored, 'http.request.header.authorization')).toBeUndefined();
+    expect(tag(stored, 'traceshop.note')).toBe('paid with ****');
 
     const json = JSON.stringify(trace);
     for (const secret of [CARD, SPACED_CARD, BEARER]) expect(json).not.toContain(secret);
@@ -90,17 +57,13 @@ describe('collector -> jaeger pipeline', () => {
     expect(stack.restarts('otelcol')).toBe(1);
     expect(readFileSync(join(stack.logDir, 'otelcol.log'), 'utf8')).toContain('[stack] otelcol exited (signal SIGKILL); restarting in 1 s (restart 1)\n');
 
-    const traceId = randomBytes(16).toString('hex');
-    const now = BigInt(Date.now()) * 1_000_000n;
-    const span = { traceId, spanId: randomBytes(8).toString('hex'), name: 'after the restart', kind: 1, startTimeUnixNano: String(now - 1_000_000n), endTimeUnixNano: String(now) };
-    const body = JSON.stringify({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 'pipeline.spec' }, spans: [span] }] }] });
+    const span = otlpSpan({ name: 'after the restart', kind: 1 });
     // Refused until the new Collector listens.
-    await waitFor(
-      () => fetch(`${stack.collectorOtlpHttpUrl}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.status),
-      (status) => status === 200,
-      { timeoutMs: 30_000, what: 'the restarted Collector to take a span' },
-    );
-    expect((await getTrace(stack.jaegerUrl, traceId)).spans).toHaveLength(1);
+    await waitFor(() => sendSpans(stack.collectorOtlpHttpUrl, 'pipeline-spec', [span]), (status) => status === 200, {
+      timeoutMs: 30_000,
+      what: 'the restarted Collector to take a span',
+    });
+    expect((await getTrace(stack.jaegerUrl, span.traceId)).spans).toHaveLength(1);
   });
 
   it('closes every port when stopped', async () => {

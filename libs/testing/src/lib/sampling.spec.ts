@@ -1,8 +1,8 @@
 // Tail sampling for real: the pinned Collector with otel/collector.sampling-tail.yaml in front of
 // Jaeger takes synthetic traces (fast, slow, failed) over OTLP; Jaeger must get every slow and
 // every failed one and few of the fast ones, while the span metrics count all of them.
-import { randomBytes } from 'node:crypto';
 import { findTraces, getTrace } from './jaeger';
+import { otlpSpan, sendSpans } from './otlp';
 import { waitFor } from './poll';
 import { Stack, startStack } from './stack';
 
@@ -13,20 +13,7 @@ const FAST = 40;
 const SLOW = 5;
 const FAILED = 5;
 
-function otlpTrace(durationMs: number, failed: boolean) {
-  const traceId = randomBytes(16).toString('hex');
-  const end = BigInt(Date.now()) * 1_000_000n;
-  const span = {
-    traceId,
-    spanId: randomBytes(8).toString('hex'),
-    name: 'GET /api/products',
-    kind: 2,
-    startTimeUnixNano: String(end - BigInt(durationMs) * 1_000_000n),
-    endTimeUnixNano: String(end),
-    status: { code: failed ? 2 : 1 },
-  };
-  return { traceId, span };
-}
+const otlpTrace = (durationMs: number, failed: boolean) => otlpSpan({ name: 'GET /api/products', durationMs, failed });
 
 describe('tail sampling in the Collector', () => {
   let stack: Stack;
@@ -44,19 +31,7 @@ describe('tail sampling in the Collector', () => {
     const slow = Array.from({ length: SLOW }, () => otlpTrace(800, false));
     const failed = Array.from({ length: FAILED }, () => otlpTrace(20, true));
     const all = [...fast, ...slow, ...failed];
-    const res = await fetch(`${stack.collectorOtlpHttpUrl}/v1/traces`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        resourceSpans: [
-          {
-            resource: { attributes: [{ key: 'service.name', value: { stringValue: SERVICE } }] },
-            scopeSpans: [{ scope: { name: 'sampling.spec' }, spans: all.map((t) => t.span) }],
-          },
-        ],
-      }),
-    });
-    expect(res.status).toBe(200);
+    expect(await sendSpans(stack.collectorOtlpHttpUrl, SERVICE, all)).toBe(200);
 
     // Decisions come `decision_wait` (5 s) after a trace's first span.
     await Promise.all([...slow, ...failed].map((t) => getTrace(stack.jaegerUrl, t.traceId, { timeoutMs: 30_000 })));
