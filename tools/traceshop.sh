@@ -45,6 +45,8 @@ case ${1:-} in
     ;;
   test)
     setup
+    # For the Helm chart's checks (tools/deploy-checks): Helm, and a Kubernetes API server with its etcd.
+    bash tools/build-tools.sh helm kube-apiserver etcd
     rm -rf dist/test-results
     status=0
     # Lint (module boundaries, SDK only in libs/telemetry), unit and integration tests of every

@@ -1,0 +1,76 @@
+import { waitFor } from '@traceshop/testing';
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, stopChild, tool } from './processes';
+import { root } from './workspace';
+
+/**
+ * The Helm chart's Jaeger storage (deploy/helm/traceshop/files/jaeger.badger.yaml after
+ * otel/jaeger.yaml, as the chart passes them), run by the pinned Jaeger built natively: a trace
+ * written before a restart is still there after it. The chart mounts a volume where this test
+ * points JAEGER_BADGER_DIRECTORY at a temporary folder.
+ */
+const CONFIGS = ['otel/jaeger.yaml', 'deploy/helm/traceshop/files/jaeger.badger.yaml'];
+
+let dir: string;
+let jaeger: ChildProcess | undefined;
+let env: Record<string, string>;
+let queryUrl: string;
+let otlpUrl: string;
+
+// Whatever happens to the test, Jaeger does not outlive it.
+process.once('exit', () => jaeger?.kill('SIGKILL'));
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'traceshop-badger-'));
+  const local = async () => `127.0.0.1:${await freePort()}`;
+  const [otlpHttp, query] = [await local(), await local()];
+  env = {
+    JAEGER_OTLP_GRPC_ENDPOINT: await local(),
+    JAEGER_OTLP_HTTP_ENDPOINT: otlpHttp,
+    JAEGER_QUERY_HTTP_ENDPOINT: query,
+    JAEGER_QUERY_GRPC_ENDPOINT: await local(),
+    JAEGER_HEALTH_ENDPOINT: await local(),
+    JAEGER_METRICS_HOST: '127.0.0.1',
+    JAEGER_METRICS_PORT: String(await freePort()),
+    JAEGER_BADGER_DIRECTORY: join(dir, 'badger'),
+  };
+  queryUrl = `http://${query}`;
+  otlpUrl = `http://${otlpHttp}/v1/traces`;
+});
+
+afterAll(async () => {
+  await stopChild(jaeger);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function start() {
+  const log = openSync(join(dir, 'jaeger.log'), 'a');
+  jaeger = spawn(tool('jaeger', 'JAEGER_VERSION'), CONFIGS.flatMap((c) => ['--config', `file:${join(root, c)}`]), { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', log, log] });
+  await waitFor(() => fetch(`http://${env.JAEGER_HEALTH_ENDPOINT}/status`).then((r) => r.status), (s) => s === 200, {
+    timeoutMs: 30_000,
+    what: 'Jaeger to be healthy',
+  }).catch((e: Error) => Promise.reject(new Error(`${e.message}\n${readFileSync(join(dir, 'jaeger.log'), 'utf8').slice(-3000)}`)));
+}
+
+const spansOf = (traceId: string) =>
+  fetch(`${queryUrl}/api/traces/${traceId}`).then(async (r) => (r.status === 200 ? ((await r.json()) as { data: { spans: { operationName: string }[] }[] }).data[0].spans.map((s) => s.operationName) : []));
+
+it('keeps a trace on disk across a restart', async () => {
+  await start();
+  const traceId = randomBytes(16).toString('hex');
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const span = { traceId, spanId: randomBytes(8).toString('hex'), name: 'badger survives', kind: 1, startTimeUnixNano: String(now), endTimeUnixNano: String(now + 1_000_000n) };
+  const body = { resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'deploy-checks' } }] }, scopeSpans: [{ spans: [span] }] }] };
+  const sent = await fetch(otlpUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(sent.status).toBe(200);
+  await waitFor(() => spansOf(traceId), (names) => names.length === 1, { what: 'the trace in Jaeger' });
+
+  await stopChild(jaeger);
+  await start();
+  // The in-memory store of otel/jaeger.yaml would have lost it.
+  expect(await spansOf(traceId)).toEqual(['badger survives']);
+});
