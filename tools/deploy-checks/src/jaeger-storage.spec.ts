@@ -1,5 +1,5 @@
 import { waitFor } from '@traceshop/testing';
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,12 +8,13 @@ import { freePort, stopChild, tool } from './processes';
 import { root } from './workspace';
 
 /**
- * The Helm chart's Jaeger storage (deploy/helm/traceshop/files/jaeger.badger.yaml after
- * otel/jaeger.yaml, as the chart passes them), run by the pinned Jaeger built natively: a trace
- * written before a restart is still there after it. The chart mounts a volume where this test
- * points JAEGER_BADGER_DIRECTORY at a temporary folder.
+ * The Helm chart's Jaeger storage pieces (deploy/helm/traceshop/files/jaeger.<storage>.yaml after
+ * otel/jaeger.yaml, as the chart passes them) to the pinned Jaeger built natively. Badger, the
+ * default, runs: a trace written before a restart is still there after it (the chart mounts a
+ * volume where this test points JAEGER_BADGER_DIRECTORY at a temporary folder). Elasticsearch and
+ * OpenSearch, which need a cluster, are only validated.
  */
-const CONFIGS = ['otel/jaeger.yaml', 'deploy/helm/traceshop/files/jaeger.badger.yaml'];
+const STORAGE = (name: string) => ['otel/jaeger.yaml', `deploy/helm/traceshop/files/jaeger.${name}.yaml`].flatMap((c) => ['--config', `file:${join(root, c)}`]);
 
 let dir: string;
 let jaeger: ChildProcess | undefined;
@@ -49,7 +50,7 @@ afterAll(async () => {
 
 async function start() {
   const log = openSync(join(dir, 'jaeger.log'), 'a');
-  jaeger = spawn(tool('jaeger', 'JAEGER_VERSION'), CONFIGS.flatMap((c) => ['--config', `file:${join(root, c)}`]), { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', log, log] });
+  jaeger = spawn(tool('jaeger', 'JAEGER_VERSION'), STORAGE('badger'), { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', log, log] });
   await waitFor(() => fetch(`http://${env.JAEGER_HEALTH_ENDPOINT}/status`).then((r) => r.status), (s) => s === 200, {
     timeoutMs: 30_000,
     what: 'Jaeger to be healthy',
@@ -73,4 +74,16 @@ it('keeps a trace on disk across a restart', async () => {
   await start();
   // The in-memory store of otel/jaeger.yaml would have lost it.
   expect(await spansOf(traceId)).toEqual(['badger survives']);
+});
+
+it.each(['elasticsearch', 'opensearch'])('accepts the %s piece as configuration (validated, not run)', (storage) => {
+  const validate = (...extra: string[]) =>
+    execFileSync(tool('jaeger', 'JAEGER_VERSION'), ['validate', ...STORAGE(storage), ...extra], {
+      env: { PATH: process.env.PATH, JAEGER_ES_SERVER_URLS: '[http://search.example:9200]' },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  expect(() => validate()).not.toThrow();
+  // (and validation does look into it)
+  expect(() => validate(`--set=extensions::jaeger_storage::backends::${storage}::${storage}::no_such_key=1`)).toThrow(/invalid keys: no_such_key/);
 });
