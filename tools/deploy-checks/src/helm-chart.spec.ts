@@ -207,8 +207,8 @@ describe('the Helm chart, against docker-compose.yml', () => {
     expect(find(objects, 'StatefulSet', 'otel-sampler').spec!.serviceName).toBe('otel-sampler');
     expect(environment(objects, router).OTELCOL_SAMPLERS_HOSTNAME).toBe('otel-sampler');
     const routing = parseAllDocuments(read('otel/collector.routing.yaml'))[0].toJS();
-    expect(routing.exporters.loadbalancing.routing_key).toBe('traceID');
-    expect(routing.service.pipelines.traces.exporters).toEqual(['loadbalancing']);
+    expect(routing.exporters.load_balancing.routing_key).toBe('traceID');
+    expect(routing.service.pipelines.traces.exporters).toEqual(['load_balancing']);
     const dnsPort = /OTELCOL_SAMPLERS_PORT:-(\d+)/.exec(read('otel/collector.routing-dns.yaml'))![1];
     expect(samplers.spec!.ports).toContainEqual(expect.objectContaining({ name: 'otlp-grpc', port: Number(dnsPort) }));
     // The samplers keep collector.yaml's default Jaeger address: the jaeger Service's OTLP port.
