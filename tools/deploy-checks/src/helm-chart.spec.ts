@@ -13,6 +13,13 @@ import { APPS, ComposeService, bytes, environmentOf, loadCompose, read, root, ve
  */
 const CHART = 'deploy/helm/traceshop';
 const SCALED = `${CHART}/values-scaled.yaml`;
+/** The data stores outside the chart, and Jaeger on an OpenSearch cluster (documented, not run). */
+const EXTERNAL = [
+  '--set', 'postgres.deploy=false,postgres.url=postgres://shop:secret@db.example:5432/shop',
+  '--set', 'redis.deploy=false,redis.url=rediss://cache.example:6380',
+  '--set', 'rabbitmq.deploy=false,rabbitmq.url=amqps://shop:secret@mq.example:5671',
+  '--set', 'jaeger.storage=opensearch,jaeger.opensearch.serverUrls={https://search.example:9200}',
+];
 const NAMESPACE = 'traceshop';
 
 const v = versions();
@@ -50,9 +57,9 @@ interface K8sObject {
   };
 }
 
-/** `helm template` of the chart: its objects, parsed. */
-function render(...valueFiles: string[]): K8sObject[] {
-  const text = helm('template', 'traceshop', CHART, '--namespace', NAMESPACE, ...valueFiles.flatMap((f) => ['-f', f]));
+/** `helm template` of the chart (with these values files or --set options): its objects, parsed. */
+function render(...options: string[]): K8sObject[] {
+  const text = helm('template', 'traceshop', CHART, '--namespace', NAMESPACE, ...options);
   return parseAllDocuments(text)
     .map((d) => d.toJS() as K8sObject | null)
     .filter((o): o is K8sObject => o !== null);
@@ -93,7 +100,7 @@ describe('the Helm chart, against docker-compose.yml', () => {
 
   beforeAll(() => {
     objects = render();
-    scaled = render(SCALED);
+    scaled = render('-f', SCALED);
   });
 
   it('passes `helm lint --strict`, with the default values and the scaled-out ones', () => {
@@ -126,6 +133,24 @@ describe('the Helm chart, against docker-compose.yml', () => {
     expect(containerOf(objects, 'jaeger').image).toBe(`jaegertracing/jaeger:${v.JAEGER_VERSION}`);
     // The chart's appVersion is the workspace's, the tag compose gives the services' images.
     expect(read(`${CHART}/Chart.yaml`)).toMatch(new RegExp(`^appVersion: "${JSON.parse(read('package.json')).version}"$`, 'm'));
+  });
+
+  it('takes Postgres, Redis and RabbitMQ from values as external servers, and Jaeger can store in OpenSearch', () => {
+    const external = render(...EXTERNAL);
+    const names = (list: K8sObject[]) => list.map((o) => `${o.kind}/${o.metadata.name}`);
+    // Nothing of the data stores is deployed, nor Badger's volume; the rest is as by default.
+    const gone = ['postgres', 'redis', 'rabbitmq', 'postgres-data', 'rabbitmq-conf', 'jaeger-badger'];
+    expect(names(external).sort()).toEqual(names(objects).filter((n) => !gone.includes(n.split('/')[1])).sort());
+    const urls = { DATABASE_URL: 'postgres://shop:secret@db.example:5432/shop', REDIS_URL: 'rediss://cache.example:6380', AMQP_URL: 'amqps://shop:secret@mq.example:5671' };
+    expect(find(external, 'Secret', 'traceshop-connections').stringData).toEqual(urls);
+    for (const app of APPS) {
+      const env = environment(external, containerOf(external, app));
+      for (const [key, url] of Object.entries(urls)) if (key in environmentOf(composeService(app))) expect({ app, key, url: env[key] }).toEqual({ app, key, url });
+    }
+    const jaeger = containerOf(external, 'jaeger');
+    expect(jaeger.args).toContain('--config=file:/etc/traceshop/jaeger.opensearch.yaml');
+    expect(environment(external, jaeger).JAEGER_ES_SERVER_URLS).toBe('["https://search.example:9200"]');
+    expect(find(external, 'ConfigMap', 'otel-config').data!['jaeger.opensearch.yaml']).toBe(read(`${CHART}/files/jaeger.opensearch.yaml`));
   });
 
   it('gives every container startup, liveness and readiness probes, requests and a memory limit (compose’s, where compose has one)', () => {
@@ -311,10 +336,11 @@ describe('the rendered chart, on a real Kubernetes API server (server-side dry r
 
   it.each([
     ['the default values', []],
-    ['values-scaled.yaml', [SCALED]],
-  ])('accepts every object rendered with %s', async (_label, files) => {
-    const list = render(...files);
-    expect(list.length).toBeGreaterThan(20);
+    ['values-scaled.yaml', ['-f', SCALED]],
+    ['external data stores and OpenSearch', EXTERNAL],
+  ])('accepts every object rendered with %s', async (_label, options) => {
+    const list = render(...options);
+    expect(list.length).toBeGreaterThan(15);
     expect(await refused(list)).toEqual([]);
   });
 });
