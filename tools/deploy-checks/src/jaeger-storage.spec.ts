@@ -1,6 +1,5 @@
-import { waitFor } from '@traceshop/testing';
+import { getTrace, otlpSpan, sendSpans, waitFor } from '@traceshop/testing';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +39,7 @@ beforeAll(async () => {
     JAEGER_BADGER_DIRECTORY: join(dir, 'badger'),
   };
   queryUrl = `http://${query}`;
-  otlpUrl = `http://${otlpHttp}/v1/traces`;
+  otlpUrl = `http://${otlpHttp}`;
 });
 
 afterAll(async () => {
@@ -57,23 +56,18 @@ async function start() {
   }).catch((e: Error) => Promise.reject(new Error(`${e.message}\n${readFileSync(join(dir, 'jaeger.log'), 'utf8').slice(-3000)}`)));
 }
 
-const spansOf = (traceId: string) =>
-  fetch(`${queryUrl}/api/traces/${traceId}`).then(async (r) => (r.status === 200 ? ((await r.json()) as { data: { spans: { operationName: string }[] }[] }).data[0].spans.map((s) => s.operationName) : []));
-
 it('keeps a trace on disk across a restart', async () => {
   await start();
-  const traceId = randomBytes(16).toString('hex');
-  const now = BigInt(Date.now()) * 1_000_000n;
-  const span = { traceId, spanId: randomBytes(8).toString('hex'), name: 'badger survives', kind: 1, startTimeUnixNano: String(now), endTimeUnixNano: String(now + 1_000_000n) };
-  const body = { resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'deploy-checks' } }] }, scopeSpans: [{ spans: [span] }] }] };
-  const sent = await fetch(otlpUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  expect(sent.status).toBe(200);
-  await waitFor(() => spansOf(traceId), (names) => names.length === 1, { what: 'the trace in Jaeger' });
+  const span = otlpSpan({ name: 'badger survives' });
+  const traceId = span.traceId;
+  expect(await sendSpans(otlpUrl, 'deploy-checks', [span])).toBe(200);
+  await getTrace(queryUrl, traceId);
 
   await stopChild(jaeger);
   await start();
   // The in-memory store of otel/jaeger.yaml would have lost it.
-  expect(await spansOf(traceId)).toEqual(['badger survives']);
+  const after = await getTrace(queryUrl, traceId, { timeoutMs: 5_000 });
+  expect(after.spans.map((s) => s.operationName)).toEqual(['badger survives']);
 });
 
 it.each(['elasticsearch', 'opensearch'])('accepts the %s piece as configuration (validated, not run)', (storage) => {
