@@ -1,10 +1,7 @@
-import { findTraces, getTrace, roots, serviceOf, Stack, startStack } from '@traceshop/testing';
-import { ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { findTraces, getTrace, killChildren, NodeChild, roots, serviceOf, Stack, startNodeChild, startStack } from '@traceshop/testing';
 import { join } from 'node:path';
 
 // The preload in a real child process, exporting to the real Collector and Jaeger.
-const ROOT = join(__dirname, '../../..');
 const PRELOAD = join(__dirname, 'preload.ts');
 
 // The child makes SPANS root spans and then a marker span whose remote parent is sampled (so a
@@ -28,44 +25,15 @@ const CHILD = `
   setInterval(() => undefined, 1000);
 `;
 
-/** Children still running when a test ends (a failed assertion skips its stop) are killed. */
-const running = new Set<ChildProcess>();
-afterEach(() => {
-  for (const child of running) child.kill('SIGKILL');
-  running.clear();
-});
+afterEach(killChildren); // those a failed assertion left running
 
-/** The child with the preload, in our environment plus `env` (undefined: that variable removed). `output()` is its stdout and stderr so far. */
-function startChild(env: Record<string, string | undefined>): { child: ChildProcess; traceId: Promise<string>; recording: Promise<boolean>; patched: Promise<boolean>; output: () => string } {
+/** The child with the preload, in our environment plus `env` (undefined: that variable removed). */
+function startChild(env: Record<string, string | undefined>): { child: NodeChild; traceId: Promise<string>; recording: Promise<boolean>; patched: Promise<boolean>; output: () => string } {
   const merged: NodeJS.ProcessEnv = { ...process.env, ...env };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete merged[key];
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', '--require', PRELOAD, '-e', CHILD], {
-    cwd: ROOT,
-    env: merged,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  let out = '';
-  child.stderr!.on('data', (chunk) => (out += chunk));
-  const ready = new Promise<RegExpExecArray>((resolve, reject) => {
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const m = /ready ([0-9a-f]{32}) recording=(true|false) patched=(true|false)/.exec(out);
-      if (m) resolve(m);
-    });
-    child.once('exit', (code) => reject(new Error(`child exited (${code}) before it was ready:\n${out}`)));
-  });
-  return { child, traceId: ready.then((m) => m[1]), recording: ready.then((m) => m[2] === 'true'), patched: ready.then((m) => m[3] === 'true'), output: () => out };
-}
-
-async function stop(child: ChildProcess): Promise<number | null> {
-  const exited = once(child, 'close'); // 'close': its output is read to the end too
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000); // a hang must not hang the suite
-  const [code] = await exited;
-  clearTimeout(timer);
-  return code as number | null;
+  const child = startNodeChild(CHILD, { env: merged, preload: PRELOAD, ready: /ready ([0-9a-f]{32}) recording=(true|false) patched=(true|false)/ });
+  const { ready } = child;
+  return { child, traceId: ready.then((m) => m[1]), recording: ready.then((m) => m[2] === 'true'), patched: ready.then((m) => m[3] === 'true'), output: child.output };
 }
 
 describe('telemetry preload', () => {
@@ -88,7 +56,7 @@ describe('telemetry preload', () => {
       OTEL_BSP_SCHEDULE_DELAY: '600000',
     });
     const id = await traceId;
-    expect(await stop(child)).toBe(0);
+    expect(await child.stop()).toBe(0);
 
     const trace = await getTrace(stack.jaegerUrl, id, { timeoutMs: 20_000 });
     const [span] = roots(trace);
@@ -106,7 +74,7 @@ describe('telemetry preload', () => {
       OTEL_TRACES_SAMPLER_ARG: '0.01',
     });
     const marker = await traceId;
-    expect(await stop(child)).toBe(0);
+    expect(await child.stop()).toBe(0);
     // The marker is flushed with whatever was sampled: once Jaeger has it, it has them all.
     await getTrace(stack.jaegerUrl, marker, { timeoutMs: 20_000 });
     const stored = (await findTraces(stack.jaegerUrl, { service, limit: 500 })).filter((t) => t.traceID !== marker);
@@ -117,7 +85,7 @@ describe('telemetry preload', () => {
     const on = startChild({ OTEL_EXPORTER_OTLP_ENDPOINT: stack.collectorOtlpHttpUrl });
     const off = startChild({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: stack.collectorOtlpHttpUrl });
     const [recordedOn, patchedOn, recordedOff, patchedOff] = await Promise.all([on.recording, on.patched, off.recording, off.patched]);
-    expect([await stop(on.child), await stop(off.child)]).toEqual([0, 0]);
+    expect([await on.child.stop(), await off.child.stop()]).toEqual([0, 0]);
     expect({ recordedOn, patchedOn }).toEqual({ recordedOn: true, patchedOn: true });
     // The API's no-op tracer records nothing, and no library is wrapped: "disabled" costs nothing.
     expect({ recordedOff, patchedOff }).toEqual({ recordedOff: false, patchedOff: false });
@@ -127,7 +95,7 @@ describe('telemetry preload', () => {
     const run = async (level: string | undefined) => {
       const { child, traceId, output } = startChild({ OTEL_LOG_LEVEL: level, OTEL_EXPORTER_OTLP_ENDPOINT: stack.collectorOtlpHttpUrl });
       await traceId;
-      expect(await stop(child)).toBe(0);
+      expect(await child.stop()).toBe(0);
       return output();
     };
     const [debug, info, unset] = await Promise.all([run('debug'), run('info'), run(undefined)]);

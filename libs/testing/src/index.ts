@@ -5,6 +5,7 @@ export * from './lib/http';
 export * from './lib/poll';
 export * from './lib/otlp';
 export * from './lib/stand-in';
+export * from './lib/node-child';
 export { DEFAULT_RESTART_POLICY, portOpen } from './lib/processes';
 export type { FaultSignal, LineFormat, LogMode, ProcessHandle, RestartPolicy } from './lib/processes';
 export { TerminalLog, type TerminalLogOptions } from './lib/terminal';

@@ -1,13 +1,10 @@
 import { REDACTED, SECRET_KEY_RULES, SECRET_VALUE_RULES } from '@traceshop/telemetry';
-import { waitFor } from '@traceshop/testing';
-import { ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { NodeChild, repoRoot, startNodeChild, waitFor } from '@traceshop/testing';
 import { join } from 'node:path';
 
 // The LoggingModule as a service has it, in a child process (pino writes to the process's stdout,
 // file descriptor 1): a Nest app logs a field under every secret name, a message and an error with
 // every secret shape, and logs a request carrying secret headers. Its output must hold none of them.
-const ROOT = join(__dirname, '../../../..');
 const SECRET = (i: number) => `s3cr3t-value-${i}`;
 const FIELDS = Object.fromEntries(SECRET_KEY_RULES.map(({ example }, i) => [example, SECRET(i)]));
 const SHAPES = SECRET_VALUE_RULES.map((r) => r.example).join(', ');
@@ -33,48 +30,34 @@ const CHILD = `
 `;
 
 describe('LoggingModule', () => {
-  let child: ChildProcess;
-  let stdout = '';
+  let child: NodeChild;
 
   beforeAll(async () => {
-    child = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', CHILD], {
-      cwd: ROOT,
+    child = startNodeChild(CHILD, {
       // tsx finds @traceshop/telemetry through the workspace's paths.
-      env: { ...process.env, TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.base.json'), LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TSX_TSCONFIG_PATH: join(repoRoot(), 'tsconfig.base.json'), LOG_LEVEL: 'info' },
+      ready: /^ready (\d+)$/m,
     });
-    child.stdout!.on('data', (chunk) => (stdout += chunk));
-    let stderr = '';
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stderr!.on('data', (chunk) => {
-        stderr += chunk;
-        const m = /^ready (\d+)$/m.exec(stderr);
-        if (m) resolve(Number(m[1]));
-      });
-      child.once('exit', (code) => reject(new Error(`the app exited (${code}) before it was ready:\n${stderr}`)));
-    });
+    const [, port] = await child.ready;
     const res = await fetch(`http://127.0.0.1:${port}/nowhere?page=2`, {
       headers: { authorization: 'Bearer abc.def-123', cookie: 'sid=s3cr3t-cookie', 'x-api-key': 's3cr3t-api-key', 'x-probe': 'kept' },
     });
     expect(res.status).toBe(404);
-    await waitFor(async () => stdout, (out) => out.includes('"x-probe":"kept"'), { what: 'the request`s log line' });
+    await waitFor(async () => child.stdout(), (out) => out.includes('"x-probe":"kept"'), { what: 'the request`s log line' });
   }, 60_000);
 
-  afterAll(async () => {
-    const exited = once(child, 'exit');
-    child.kill('SIGKILL');
-    await exited;
-  });
+  afterAll(() => child?.stop());
 
-  const lines = () => stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const stdout = () => child.stdout();
+  const lines = () => stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
   it('writes no secret of any rule: not a name`s value, not a shape in a message or a stack', () => {
-    for (const [i, { example }] of SECRET_KEY_RULES.entries()) expect([example, stdout.includes(SECRET(i))]).toEqual([example, false]);
-    for (const { name, example } of SECRET_VALUE_RULES) expect([name, stdout.includes(example)]).toEqual([name, false]);
+    for (const [i, { example }] of SECRET_KEY_RULES.entries()) expect([example, stdout().includes(SECRET(i))]).toEqual([example, false]);
+    for (const { name, example } of SECRET_VALUE_RULES) expect([name, stdout().includes(example)]).toEqual([name, false]);
     const probe = lines().find((l) => l.probe === 'fields');
     expect(probe).toMatchObject(Object.fromEntries(SECRET_KEY_RULES.map(({ example }) => [example, REDACTED])));
     expect(lines().find((l) => l.msg?.startsWith('paid with'))?.msg).toBe(`paid with ${SECRET_VALUE_RULES.map(() => REDACTED).join(', ')}`);
-    expect(stdout).toContain(`declined: ${REDACTED}`);
+    expect(stdout()).toContain(`declined: ${REDACTED}`);
   });
 
   it('blanks the secret headers of a request`s line, and keeps the rest of it', () => {
@@ -82,6 +65,6 @@ describe('LoggingModule', () => {
     expect(request.req.headers).toMatchObject({ authorization: REDACTED, cookie: REDACTED, 'x-api-key': REDACTED });
     expect(request.req.url).toBe('/nowhere?page=2');
     expect(request.res.statusCode).toBe(404);
-    for (const secret of ['abc.def-123', 's3cr3t-cookie', 's3cr3t-api-key']) expect(stdout).not.toContain(secret);
+    for (const secret of ['abc.def-123', 's3cr3t-cookie', 's3cr3t-api-key']) expect(stdout()).not.toContain(secret);
   });
 });

@@ -1,6 +1,4 @@
-import { findTraces, getTrace, parentOf, Stack, startStack, tag, waitFor, type JaegerSpan, type JaegerTrace } from '@traceshop/testing';
-import { ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { findTraces, getTrace, killChildren, NodeChild, parentOf, Stack, startNodeChild, startStack, tag, waitFor, type JaegerSpan, type JaegerTrace } from '@traceshop/testing';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -69,24 +67,19 @@ const CHILD = `
 
 interface Child {
   service: string;
-  process: ChildProcess;
+  process: NodeChild;
   port: number;
   withParent: string;
   published: string;
   called: string;
-  stdout: () => string;
 }
 
-const running = new Set<ChildProcess>();
-afterEach(() => {
-  for (const child of running) child.kill('SIGKILL');
-  running.clear();
-});
+afterEach(killChildren); // those a failed assertion left running
 
 async function startChild(stack: Stack, service: string, env: Record<string, string> = {}): Promise<Child> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_') && !k.startsWith('TRACESHOP_')));
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', '--require', PRELOAD, '-e', CHILD], {
-    cwd: ROOT,
+  const child = startNodeChild(CHILD, {
+    preload: PRELOAD,
     env: {
       ...base,
       OTEL_SERVICE_NAME: service,
@@ -96,27 +89,10 @@ async function startChild(stack: Stack, service: string, env: Record<string, str
       AMQP_URL: stack.amqpUrl,
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    ready: /^ready (\{.*\})\n/m,
   });
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  let out = '';
-  const ready = new Promise<{ port: number; withParent: string; published: string; called: string }>((resolve, reject) => {
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const m = /^ready (.*)$/m.exec(out);
-      if (m) resolve(JSON.parse(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`${service} exited (${code}) before it was ready:\n${out}`)));
-  });
-  return { service, process: child, ...(await ready), stdout: () => out };
-}
-
-/** SIGTERM: the preload flushes every span, then exits. */
-async function stop(child: ChildProcess) {
-  const exited = once(child, 'close'); // 'close': its output is read to the end too
-  child.kill('SIGTERM');
-  await exited;
+  const [, ready] = await child.ready;
+  return { service, process: child, ...JSON.parse(ready) };
 }
 
 /** A sampled traceparent with a fresh trace id: the request's server span joins that trace. */
@@ -155,7 +131,7 @@ describe('instrumentations, in real traces', () => {
       requests[name] = traceId;
       expect((await fetch(`http://127.0.0.1:${child.port}${path}`, { headers: { traceparent: header } })).status).toBe(200);
     }
-    await Promise.all([stop(plain.process), stop(switched.process)]);
+    await Promise.all([plain.process.stop(), switched.process.stop()]); // SIGTERM: the preload flushes every span, then exits
   }, 120_000);
 
   afterAll(async () => {
@@ -251,7 +227,7 @@ describe('instrumentations, in real traces', () => {
   });
 
   it('put the trace id on pino log lines', () => {
-    const line = plain.stdout().split('\n').find((l) => l.includes('"in-span"'));
+    const line = plain.process.stdout().split('\n').find((l) => l.includes('"in-span"'));
     expect(JSON.parse(line!)).toMatchObject({ trace_id: plain.withParent });
   });
 });

@@ -1,8 +1,6 @@
 import { context } from '@opentelemetry/api';
 import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
-import { startStandIn } from '@traceshop/testing';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { startNodeChild, startStandIn } from '@traceshop/testing';
 import { join } from 'node:path';
 import { REDACTED, RedactingSpanProcessor, redactLogLine, redactValue } from './redaction';
 import { SECRET_KEY_RULES, SECRET_VALUE_RULES } from './redaction.rules';
@@ -83,32 +81,20 @@ describe('redaction in the preload`s SDK', () => {
       ...Object.fromEntries(SECRET_VALUE_RULES.map(({ example }, i) => [`traceshop.note.${i}`, `paid with ${example}`])),
       'traceshop.order.id': 'order-42',
     };
-    const child = spawn(
-      process.execPath,
-      [
-        '--require',
-        'tsx/cjs',
-        '--require',
-        join(__dirname, '../preload.ts'),
-        '-e',
-        `const span = require('@opentelemetry/api').trace.getTracer('redaction-spec').startSpan('with secrets', { attributes: ${JSON.stringify(attributes)} });
-         span.addEvent('secrets again', ${JSON.stringify(attributes)});
-         span.end();
-         console.log('ready');
-         setInterval(() => undefined, 1000);`,
-      ],
+    const child = startNodeChild(
+      `const span = require('@opentelemetry/api').trace.getTracer('redaction-spec').startSpan('with secrets', { attributes: ${JSON.stringify(attributes)} });
+       span.addEvent('secrets again', ${JSON.stringify(attributes)});
+       span.end();
+       console.log('ready');
+       setInterval(() => undefined, 1000);`,
       {
-        cwd: join(__dirname, '../../../..'),
+        preload: join(__dirname, '../preload.ts'),
         env: { ...process.env, OTEL_SERVICE_NAME: 'redaction-spec', OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_LOG_LEVEL: '' },
-        stdio: ['ignore', 'pipe', 'inherit'],
+        ready: /^ready$/m, // the span has ended
       },
     );
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000); // a hang must not hang the suite
-    const exited = once(child, 'exit');
-    await once(child.stdout!, 'data'); // "ready": the span has ended
-    child.kill('SIGTERM'); // the preload flushes, then exits
-    const [code] = await exited;
-    clearTimeout(timer);
+    await child.ready;
+    const code = await child.stop(); // SIGTERM: the preload flushes, then exits
     await collector.close();
 
     const sent = received.join('');
