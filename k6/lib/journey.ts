@@ -44,6 +44,8 @@ export interface JourneyDefaults {
 
 export const APPROVED_CARD = { cardNumber: '4242424242424242', expMonth: 12, expYear: 2035, cvc: '123' };
 export const DECLINED_CARD = { ...APPROVED_CARD, cardNumber: '4000000000000002' };
+/** Approved after 1.2 s: the processor's slow-issuer test card (apps/payment-provider). */
+export const SLOW_ISSUER_CARD = { ...APPROVED_CARD, cardNumber: '4000000000000259' };
 
 /** Checkouts answered as intended: 201 for the approved card, 402 for the declined one. */
 export const checkoutOk = new Rate('checkout_ok');
@@ -104,6 +106,8 @@ export interface CheckoutOptions {
   choose?: (products: Product[]) => Product[];
   /** Runs right before paying, e.g. to line up with the other VUs. */
   beforePay?: () => void;
+  /** The card to pay with (default: the approved card, or the declined one at DECLINE_RATE). */
+  card?: typeof APPROVED_CARD;
   /** Runs with the checkout's answer before the order page is watched, e.g. to print its trace. */
   afterPay?: (checkout: CheckoutAnswer) => void;
 }
@@ -165,8 +169,8 @@ export class Shopper {
     this.think();
     if (!cart || cart.items.length === 0) return undefined;
     options.beforePay?.();
-    const declined = this.rnd.next() < DECLINE_RATE;
-    const answer = this.pay(declined ? DECLINED_CARD : APPROVED_CARD, cart);
+    const declined = options.card ? options.card === DECLINED_CARD : this.rnd.next() < DECLINE_RATE;
+    const answer = this.pay(options.card ?? (declined ? DECLINED_CARD : APPROVED_CARD), cart);
     options.afterPay?.(answer);
     if (answer.orderId) {
       this.think();

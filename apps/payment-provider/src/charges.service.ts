@@ -14,6 +14,9 @@ export interface ChargeResult {
 
 /** The sandbox's test cards, the same as in real processors' documentation. */
 const DECLINED_CARD = '4000000000000002';
+/** Approved, but only after SLOW_ISSUER_MS: the card's bank is slow to answer. */
+const SLOW_ISSUER_CARD = '4000000000000259';
+const SLOW_ISSUER_MS = 1_200;
 
 /**
  * In the retry-storm scenario, how many charge requests the degraded processor takes in any one
@@ -144,6 +147,9 @@ export class ChargesService {
       trace.getActiveSpan()?.setStatus({ code: SpanStatusCode.ERROR, message: 'do_not_honor' });
       return { statusCode: 402, body: { chargeId, status: 'declined', declineCode: 'do_not_honor' } };
     }
+    // The slow issuer's test card: slow whatever the scenarios, like the few slow checkouts every
+    // shop has (k6/incidents/sampling-blind-spot.ts pays with it one time in ten).
+    if (request.cardNumber === SLOW_ISSUER_CARD) await setTimeout(SLOW_ISSUER_MS);
     if (request.cardNumber === DECLINED_CARD) {
       return { statusCode: 402, body: { chargeId, status: 'declined', declineCode: 'card_declined' } };
     }

@@ -4,6 +4,7 @@ import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { ChargeLookup, PaymentOutcome, PaymentReply, PaymentRequest, SCENARIOS } from '@traceshop/contracts';
 import { Flags, inSpan } from '@traceshop/platform';
 import { cardFingerprint, cardProblem } from './card';
+import { CircuitOpenError } from './circuit-breaker';
 import { FraudHistoryRepository } from './fraud-history.repository';
 import { Payment, PaymentsRepository, PaymentStatus } from './payments.repository';
 import { PaymentProvider, PROVIDER_CLIENT } from './provider.client';
@@ -89,6 +90,9 @@ export class PaymentService {
         return result;
       });
     } catch (e) {
+      // The provider-unreachable fix refused the call without sending it: nothing was charged,
+      // and nothing will be (this row is final), so the checkout can be told so at once.
+      if (e instanceof CircuitOpenError) return toReply(await this.payments.settle(payment.id, 'voided', undefined, 'provider_unreachable'));
       // Replied at once (no throw, no dead letter), so the gateway answers quickly instead of
       // waiting for its own timeout. The outcome is unknown (a timeout may still have charged),
       // so 'error' is not final: a retry of the order asks again with the same Idempotency-Key.

@@ -3,7 +3,9 @@ import { ConfigService } from '@nestjs/config';
 import { trace } from '@opentelemetry/api';
 import { ChargeLookup, ChargeRequest, SCENARIOS } from '@traceshop/contracts';
 import { Flags, ServiceAnswer, ServiceClient } from '@traceshop/platform';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CircuitBreaker } from './circuit-breaker';
 
 /** Injection token of the card processor client (tests and fault scenarios can swap it). */
 export const PROVIDER_CLIENT = Symbol('PROVIDER_CLIENT');
@@ -39,6 +41,14 @@ const RETRY = { attempts: 3, baseMs: 100, maxWaitMs: 5_000 };
 const BUDGET = { windowMs: 10_000, ratio: 0.2, floor: 10 };
 
 /**
+ * The provider-unreachable fix's breaker: three failures in a row (timeouts, refused connections,
+ * 5xx) open it; then a probe every 2 s, and the first answer closes it. Three, not one: a single
+ * lost request is no outage. Two seconds: a checkout waits at most that long after the processor
+ * is back (plus one probe's timeout, if a probe was in flight).
+ */
+const BREAKER = { failuresToOpen: 3, probeEveryMs: 2_000 };
+
+/**
  * The payment provider over HTTP (ServiceClient: the undici instrumentation makes the client span
  * and injects `traceparent`, so the provider's server span joins the trace).
  *
@@ -52,6 +62,11 @@ export class ProviderClient implements PaymentProvider {
   private readonly provider: ServiceClient;
   /** Charges and retries of the budget's current window (retry-storm fix). */
   private budget = { since: 0, charges: 0, retries: 0 };
+  /**
+   * The provider-unreachable fix. Its probe is a lookup of a key no charge has (the provider voids
+   * it, which changes nothing): a real request through the same path as a charge, that charges no one.
+   */
+  private readonly breaker = new CircuitBreaker({ name: 'payment-provider', ...BREAKER, probe: () => this.lookup(`circuit-probe-${randomUUID()}`) });
 
   constructor(config: ConfigService, private readonly flags: Flags) {
     this.provider = new ServiceClient({
@@ -62,6 +77,14 @@ export class ProviderClient implements PaymentProvider {
   }
 
   async charge(request: ChargeRequest, idempotencyKey: string): Promise<ChargeLookup> {
+    // Fix of provider-unreachable: once the provider has failed three times in a row, fail fast.
+    // A charge the breaker refuses was never sent (CircuitOpenError), so payment can say for sure
+    // that nothing was charged, in milliseconds, instead of "unknown" after PROVIDER_TIMEOUT_MS.
+    if (await this.flags.fixOn(SCENARIOS.providerUnreachable)) return this.breaker.call(() => this.chargeUnprotected(request, idempotencyKey));
+    return this.chargeUnprotected(request, idempotencyKey);
+  }
+
+  private async chargeUnprotected(request: ChargeRequest, idempotencyKey: string): Promise<ChargeLookup> {
     // Fix of retry-storm: retry only what the provider turned away (503, 429: nothing was done),
     // after the wait it asks for plus a random backoff, so the callers it shed come back spread
     // out instead of all at once, and only while the retry budget lasts. In the trace: at most

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { K6Run, root, runScript } from './k6';
 import { jaegerUrl } from './shop';
-import { bothSaw, checkout, Checkout, checkoutBurst, consumerSpans, firstCheckoutWhere, flagEvents, flagsFile, hasException, isComplete, isError, queryText, spanFlagEvents } from './scenario-tools';
+import { bothSaw, checkout, Checkout, checkoutBurst, consumerSpans, eventsOf, firstCheckoutWhere, flagEvents, flagsFile, hasException, isComplete, isError, queryText, spanFlagEvents } from './scenario-tools';
 
 // The scenarios that break the conversations between services, retry-storm (HTTP to the
 // provider) and poison-message (RabbitMQ to cart): switched on and off while the stack runs,
@@ -31,9 +31,6 @@ const withEveryProviderCall = (t: JaegerTrace) => {
 const statusOf = (s: JaegerSpan) => Number(tag(s, 'http.response.status_code') ?? tag(s, 'http.status_code'));
 
 const methodOf = (s: JaegerSpan) => tag(s, 'http.request.method') ?? tag(s, 'http.method');
-/** The span's events named `name` (Jaeger's logs), each as its fields. */
-const eventsOf = (s: JaegerSpan, name: string) =>
-  s.logs.filter((l) => l.fields.some((f) => f.key === 'event' && f.value === name)).map((l) => Object.fromEntries(l.fields.map((f) => [f.key, f.value])));
 /** Provider server spans per checkout over a burst: the load payment puts on the provider. */
 const callsPerCheckout = (burst: Checkout[]) => burst.reduce((sum, c) => sum + providerCalls(c.trace).served.length, 0) / burst.length;
 /** Bursts of four checkouts paid at once (the k6 incident's), until one is more than the provider takes. */

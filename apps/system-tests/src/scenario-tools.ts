@@ -25,6 +25,10 @@ export const hasException = (s: JaegerSpan) => s.logs.some((l) => l.fields.some(
 export const dbSystem = (s: JaegerSpan) => tag(s, 'db.system.name') ?? tag(s, 'db.system');
 export const queryText = (s: JaegerSpan) => String(tag(s, 'db.query.text') ?? tag(s, 'db.statement') ?? '');
 
+/** The span's events named `name` (Jaeger's logs), each as its fields. */
+export const eventsOf = (s: JaegerSpan, name: string) =>
+  s.logs.filter((l) => l.fields.some((f) => f.key === 'event' && f.value === name)).map((l) => Object.fromEntries(l.fields.map((f) => [f.key, f.value])));
+
 /** The `feature_flag.evaluation` events of one span, as `key=variant`. */
 export const spanFlagEvents = (s: JaegerSpan) =>
   s.logs
@@ -43,6 +47,8 @@ export const bothSaw = (t: JaegerTrace, flag: string) => ['payment', 'payment-pr
 export interface Checkout {
   status: number;
   orderId: string;
+  /** The error's message, when the checkout was refused. */
+  message?: string;
   trace: JaegerTrace;
   /** The customer's session, e.g. to read the order afterwards. */
   api: JsonClient;
@@ -68,7 +74,7 @@ async function readyToPay(): Promise<(also?: (t: JaegerTrace) => boolean) => Pro
     const res = await api.post('/api/checkout', { payment: APPROVED_CARD });
     const whole = (t: JaegerTrace) => isComplete(t) && (res.status === 202 || hasOrderEvents(t)) && consumerSpans(t, 'payment').length > 0 && also(t);
     const trace = await getTrace(jaegerUrl(), res.headers.get('x-trace-id')!, { until: whole, timeoutMs: 30_000 });
-    return { status: res.status, orderId: res.body.orderId, trace, api };
+    return { status: res.status, orderId: res.body.orderId, message: res.body.message, trace, api };
   };
 }
 

@@ -7,6 +7,8 @@ export const jaegerUrl = () => process.env.TRACESHOP_JAEGER_URL!;
 
 export const APPROVED_CARD = { cardNumber: '4242424242424242', expMonth: 12, expYear: 2035, cvc: '7391' };
 export const DECLINED_CARD = { ...APPROVED_CARD, cardNumber: '4000000000000002' };
+/** Approved after 1.2 s: the processor's slow-issuer test card. */
+export const SLOW_ISSUER_CARD = { ...APPROVED_CARD, cardNumber: '4000000000000259' };
 
 /** A new customer: registered and logged in, with a client that sends its bearer token. */
 export async function newCustomer() {

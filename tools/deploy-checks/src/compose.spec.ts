@@ -281,6 +281,9 @@ describe('docker-compose.yml', () => {
         const url = new URL(value);
         expect({ app, key, host: url.hostname, port: url.port }).toEqual({ app, key, host: expect.any(String), port: listens[url.hostname] });
       }
+      // The Collector's tail-sampling door (the sampling-blind-spot fix sends spans there).
+      const tailDoor = new URL(env.TRACESHOP_OTLP_TAIL_ENDPOINT);
+      expect({ app, host: tailDoor.hostname, port: tailDoor.port }).toEqual({ app, host: 'otel-collector', port: endpointDefault('otel/collector.yaml', 'OTELCOL_OTLP_TAIL_HTTP_ENDPOINT').port });
     }
   });
 });

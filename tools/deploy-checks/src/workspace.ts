@@ -160,13 +160,14 @@ function sources(dir: string): string[] {
 
 /**
  * The variables the telemetry preload reads, from its sources: every OTEL_* and TRACESHOP_* name
- * they mention (`OTEL_TRACES_SAMPLER[_ARG]` counts as both). OTEL_EXPORTER_OTLP_PROTOCOL is read
- * by the SDK's own environment configuration, which the lib hands the rest to.
+ * they mention (`OTEL_TRACES_SAMPLER[_ARG]` counts as both), and FLAGS_FILE (its sampler reads
+ * the scenario flags). OTEL_EXPORTER_OTLP_PROTOCOL is read by the SDK's own environment
+ * configuration, which the lib hands the rest to.
  */
 export function telemetryVariables(): Set<string> {
   const names = new Set(['OTEL_EXPORTER_OTLP_PROTOCOL']);
   for (const file of sources('libs/telemetry/src')) {
-    for (const m of read(file).matchAll(/\b((?:OTEL|TRACESHOP)_[A-Z0-9_]*[A-Z0-9])\b(\[_ARG\])?/g)) {
+    for (const m of read(file).matchAll(/\b((?:OTEL|TRACESHOP)_[A-Z0-9_]*[A-Z0-9]|FLAGS_FILE)\b(\[_ARG\])?/g)) {
       names.add(m[1]);
       if (m[2]) names.add(`${m[1]}_ARG`);
     }

@@ -16,6 +16,8 @@ export interface LabRun {
   k6Code: number | null;
   /** The thresholds that went red, as `metric threshold (value)`. */
   red?: string[];
+  /** Every answer k6 printed with its time (`printTrace`: `…: 201 in 1334 ms trace_id=…`), what k6 saw. */
+  answers?: { traceId: string; status: number; ms: number }[];
 }
 
 export interface Located {
@@ -24,7 +26,11 @@ export interface Located {
 }
 
 export class Evidence {
-  constructor(readonly traces: JaegerTrace[]) {}
+  /** `run`: the k6 run the traces are of, for what only k6 saw (a trace sampling dropped). */
+  constructor(
+    readonly traces: JaegerTrace[],
+    readonly run?: LabRun,
+  ) {}
 
   /**
    * Every trace that started within the run (a little after it too: the outbox relays and the
@@ -36,7 +42,7 @@ export class Evidence {
       const found = await findTraces(jaegerUrl, { service, startMs: run.startedMs - 1_000, endMs: run.endedMs + 30_000, limit: 1_000 });
       for (const t of found) if (!byId.has(t.traceID) || byId.get(t.traceID)!.spans.length < t.spans.length) byId.set(t.traceID, t);
     }
-    return new Evidence([...byId.values()]);
+    return new Evidence([...byId.values()], run);
   }
 
   /** Traces whose root is `operation` of `service` (e.g. gateway `POST /api/checkout`). */

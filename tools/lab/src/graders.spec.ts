@@ -220,6 +220,8 @@ describe('every lab', () => {
       'poison-message',
       'backlog',
       'orphaned-work',
+      'sampling-blind-spot',
+      'provider-unreachable',
     ]);
     for (const lab of LABS) {
       expect(lab.questions.length).toBeGreaterThanOrEqual(2);

@@ -57,6 +57,11 @@ export interface Lab {
   verify(evidence: Evidence, k6Green: boolean): Verdict;
   /** Whether `verify` runs the traffic with the fault still on (false: the fix is switching it off). */
   faultStaysOn: boolean;
+  /**
+   * Whether sampling decides which of the run's traces reach Jaeger (sampling-blind-spot): the run
+   * may leave none, and is settled only after the Collector's tail-sampling decision.
+   */
+  sampled?: boolean;
   /** Puts the shop in the state the incident starts from, before `start` and `verify` make traffic. */
   prepare?(ctx: LabContext): Promise<void>;
 }

@@ -23,6 +23,10 @@ export const SCENARIOS = {
   backlog: 'backlog',
   /** The gateway stops waiting before payment is done: the charge lands after the client's answer. */
   orphanedWork: 'orphaned-work',
+  /** Head sampling at 1% in every service: the slow checkouts k6 sees are missing from Jaeger. */
+  samplingBlindSpot: 'sampling-blind-spot',
+  /** The card processor never answers: every checkout waits for payment's full provider timeout. */
+  providerUnreachable: 'provider-unreachable',
 } as const;
 
 export type ScenarioName = (typeof SCENARIOS)[keyof typeof SCENARIOS];

@@ -6,12 +6,14 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import { instrumentations } from './instrumentations';
 import { RedactingSpanProcessor } from './redaction';
+import { configuredSampler, FlagFile, SamplingDoorExporter, SamplingFlagEvents, ScenarioSampler } from './sampling';
 
 /**
  * Starts the OpenTelemetry SDK. Configuration comes from the standard OTEL_* variables
  * (OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER[_ARG], OTEL_SDK_DISABLED,
  * OTEL_RESOURCE_ATTRIBUTES, OTEL_PROPAGATORS, OTEL_LOG_LEVEL, OTEL_NODE_ENABLED_INSTRUMENTATIONS,
- * OTEL_NODE_DISABLED_INSTRUMENTATIONS) plus TRACESHOP_AMQP_CONSUME_LINKS and TRACESHOP_EXPRESS_SPANS.
+ * OTEL_NODE_DISABLED_INSTRUMENTATIONS) plus TRACESHOP_AMQP_CONSUME_LINKS and TRACESHOP_EXPRESS_SPANS,
+ * and, for the sampling-blind-spot scenario, FLAGS_FILE and TRACESHOP_OTLP_TAIL_ENDPOINT.
  * Returns a function that flushes and stops it.
  */
 export function startTelemetry(env: NodeJS.ProcessEnv = process.env): () => Promise<void> {
@@ -32,8 +34,12 @@ export function startTelemetry(env: NodeJS.ProcessEnv = process.env): () => Prom
   // NodeSDK sets the same logger again from OTEL_LOG_LEVEL and would warn (with a stack trace)
   // that it replaces ours; the bundle's own register script steps aside the same way.
   if (logLevel !== undefined) diag.disable();
+  // The sampling-blind-spot scenario switches how traces are sampled while the service runs.
+  const flags = new FlagFile(env.FLAGS_FILE || 'flags/traceshop.flagd.json');
+  const tailDoor = env.TRACESHOP_OTLP_TAIL_ENDPOINT?.trim() ? new OTLPTraceExporter({ url: `${env.TRACESHOP_OTLP_TAIL_ENDPOINT.replace(/\/+$/, '')}/v1/traces` }) : undefined;
   const sdk = new NodeSDK({
     instrumentations: instrumented,
+    sampler: new ScenarioSampler(configuredSampler(env), flags),
     resource: defaultResource().merge(resourceFromAttributes(traceshopResource())),
     // Local detectors only: cloud detectors make network calls at start-up. Later ones win, so
     // OTEL_RESOURCE_ATTRIBUTES (envDetector) overrides every attribute, ours above included.
@@ -41,9 +47,10 @@ export function startTelemetry(env: NodeJS.ProcessEnv = process.env): () => Prom
     // Redaction first, so the exporter never sees a secret. The batch processor keeps export
     // off the request path; an unreachable Collector only drops spans.
     spanProcessors: [
+      new SamplingFlagEvents(flags),
       new RedactingSpanProcessor(),
       new BatchSpanProcessor({
-        exporter: new OTLPTraceExporter(),
+        exporter: new SamplingDoorExporter(new OTLPTraceExporter(), tailDoor, flags),
         // SDK 3 no longer reads the standard OTEL_BSP_* variables itself.
         scheduledDelayMillis: Number(env.OTEL_BSP_SCHEDULE_DELAY) || undefined,
       }),

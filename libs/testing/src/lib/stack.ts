@@ -86,7 +86,8 @@ export interface Stack {
 /** The ports a stack uses (see `StackOptions.portBase`). */
 export interface StackPorts {
   apps: Record<ServiceName, number>;
-  collector: { otlpGrpc: number; otlpHttp: number; health: number; metrics: number; spanmetrics: number };
+  /** `otlpTailHttp`: the tail-sampling door (otel/collector.yaml's traces/tail). */
+  collector: { otlpGrpc: number; otlpHttp: number; health: number; metrics: number; spanmetrics: number; otlpTailHttp: number };
   jaeger: { otlpGrpc: number; otlpHttp: number; queryHttp: number; queryGrpc: number; health: number; metrics: number };
 }
 
@@ -95,7 +96,7 @@ export function stackPorts(portBase?: number): StackPorts {
   if (portBase === undefined) {
     return {
       apps: { ...SERVICES },
-      collector: { otlpGrpc: 4317, otlpHttp: 4318, health: 13133, metrics: 8888, spanmetrics: 8889 },
+      collector: { otlpGrpc: 4317, otlpHttp: 4318, health: 13133, metrics: 8888, spanmetrics: 8889, otlpTailHttp: 4319 },
       // Jaeger shares the host with the Collector natively, so its OTLP, health and metrics
       // ports move off the Collector's.
       jaeger: { otlpGrpc: 14317, otlpHttp: 14318, queryHttp: 16686, queryGrpc: 16685, health: 14133, metrics: 14888 },
@@ -104,7 +105,7 @@ export function stackPorts(portBase?: number): StackPorts {
   const b = portBase;
   return {
     apps: Object.fromEntries(ALL_APPS.map((app, i) => [app, b + i])) as Record<ServiceName, number>,
-    collector: { otlpGrpc: b + 100, otlpHttp: b + 101, health: b + 102, metrics: b + 103, spanmetrics: b + 104 },
+    collector: { otlpGrpc: b + 100, otlpHttp: b + 101, health: b + 102, metrics: b + 103, spanmetrics: b + 104, otlpTailHttp: b + 105 },
     jaeger: { otlpGrpc: b + 110, otlpHttp: b + 111, queryHttp: b + 112, queryGrpc: b + 113, health: b + 114, metrics: b + 115 },
   };
 }
@@ -209,6 +210,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       OTELCOL_METRICS_HOST: LOCAL,
       OTELCOL_METRICS_PORT: String(ports.collector.metrics),
       OTELCOL_SPANMETRICS_ENDPOINT: `${LOCAL}:${ports.collector.spanmetrics}`,
+      OTELCOL_OTLP_TAIL_HTTP_ENDPOINT: `${LOCAL}:${ports.collector.otlpTailHttp}`,
       OTELCOL_LOG_LEVEL: backendLogLevel,
       JAEGER_OTLP_GRPC_ENDPOINT: jaegerOtlpGrpc,
     });
@@ -222,6 +224,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         OTEL_EXPORTER_OTLP_ENDPOINT: collectorOtlpHttpUrl,
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
         OTEL_BSP_SCHEDULE_DELAY: '200',
+        TRACESHOP_OTLP_TAIL_ENDPOINT: `http://${LOCAL}:${ports.collector.otlpTailHttp}`,
         DATABASE_URL: databaseUrl(database),
         REDIS_URL: redisUrl,
         REDIS_KEY_PREFIX: redisKeyPrefix,

@@ -7,11 +7,13 @@ import { nPlusOne } from './n-plus-one';
 import { orphanedWork } from './orphaned-work';
 import { paymentDeclines } from './payment-declines';
 import { poisonMessage } from './poison-message';
+import { providerUnreachable } from './provider-unreachable';
 import { retryStorm } from './retry-storm';
+import { samplingBlindSpot } from './sampling-blind-spot';
 import { slowCheckout } from './slow-checkout';
 
 /** Every lab, in the order of docs/labs/README.md. */
-export const LABS: Lab[] = [slowCheckout, brokenPropagation, paymentDeclines, retryStorm, nPlusOne, cacheStampede, lockContention, poisonMessage, backlog, orphanedWork];
+export const LABS: Lab[] = [slowCheckout, brokenPropagation, paymentDeclines, retryStorm, nPlusOne, cacheStampede, lockContention, poisonMessage, backlog, orphanedWork, samplingBlindSpot, providerUnreachable];
 
 export function labNamed(name: string | undefined): Lab {
   const lab = LABS.find((l) => l.name === name);
