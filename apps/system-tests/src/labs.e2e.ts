@@ -150,6 +150,31 @@ const LABS: Record<string, { right: (ts: JaegerTrace[]) => Record<string, string
     },
     wrong: ['outcome', 'failed', /reconciler/],
   },
+  'sampling-blind-spot': {
+    right: (ts) => {
+      // What k6 saw of the run (every checkout it printed, with its time), against what Jaeger kept.
+      const answers = JSON.parse(readFileSync(progressFile, 'utf8'))['sampling-blind-spot'].run.answers as { traceId: string; ms: number }[];
+      const slow = answers.filter((a) => a.ms > 1_000);
+      const kept = new Set(ts.map((t) => t.traceID));
+      return { 'k6-slow': String(slow.length), 'in-jaeger': String(slow.filter((a) => kept.has(a.traceId)).length), why: 'head-sampling' };
+    },
+    wrong: ['why', 'collector-down', /decided before/],
+  },
+  'provider-unreachable': {
+    right: (ts) => {
+      const charges = ts.flatMap((t) => spansOf(t, 'payment', (s) => s.operationName === 'payment.charge').map((c) => ({ t, calls: t.spans.filter((s) => parentOf(s) === c.spanID && tag(s, 'span.kind') === 'client') })));
+      const waited = median(charges.flatMap((c) => c.calls.map((s) => s.duration / 1e6)));
+      const served = charges.flatMap(({ t, calls }) => calls.flatMap((call) => t.spans.filter((s) => parentOf(s) === call.spanID)));
+      const told: Record<number, string> = { 201: 'paid', 202: 'pending', 502: 'failed' };
+      const statuses = checkouts(ts).map((t) => Number(tag(rootOf(t), 'http.response.status_code')));
+      return {
+        wait: waited.toFixed(1),
+        'provider-answered': served.every((s) => tag(s, 'http.response.status_code') === 499) ? 'nothing' : 'error', // 499: the caller hung up first
+        'shopper-told': told[median(statuses)],
+      };
+    },
+    wrong: ['shopper-told', 'paid', /root span/],
+  },
 };
 
 const flagState = (flag: string) => JSON.parse(readFileSync(flagsFile(), 'utf8')).flags[flag]?.defaultVariant as string | undefined;
