@@ -1,6 +1,7 @@
 // The telemetry pipeline for real: the pinned Collector and Jaeger, started by startStack with
-// otel/collector.yaml and otel/jaeger.yaml, take one OTLP span carrying secrets; Jaeger must show
-// the span without them. Needs the binaries from `bash tools/build-tools.sh`.
+// otel/collector.yaml and otel/jaeger.yaml, take one OTLP span; Jaeger must show it as sent. (That
+// the Collector removes every secret is libs/telemetry's redaction.collector.spec.ts.) Needs the
+// binaries from `bash tools/build-tools.sh`.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getTrace, roots, serviceOf, tag } from './jaeger';
@@ -12,9 +13,6 @@ import { Stack, startStack, stackPorts } from './stack';
 jest.setTimeout(120_000);
 
 const PORT_BASE = 27_400; // away from the defaults and from the system tests' 18000
-const CARD = '4242424242424242';
-const SPACED_CARD = '4242 4242 4242 4242';
-const BEARER = 'Bearer abc';
 
 describe('collector -> jaeger pipeline', () => {
   let stack: Stack;
@@ -27,11 +25,11 @@ describe('collector -> jaeger pipeline', () => {
     await stack?.stop();
   });
 
-  it('delivers a span to Jaeger with its attributes, minus the secrets', async () => {
+  it('delivers a span to Jaeger with its attributes and events', async () => {
     const span = otlpSpan({
       name: 'POST /api/checkout',
-      attributes: { 'traceshop.order.id': 'order-42', 'card.number': CARD, 'http.request.header.authorization': BEARER, 'traceshop.note': `paid with ${SPACED_CARD}` },
-      events: [{ name: 'upstream error', attributes: { 'exception.message': `401 for ${BEARER}` } }],
+      attributes: { 'traceshop.order.id': 'order-42' },
+      events: [{ name: 'upstream error', attributes: { 'exception.message': 'inventory did not answer in time' } }],
     });
     expect(await sendSpans(stack.collectorOtlpHttpUrl, 'pipeline-spec', [span])).toBe(200);
 
@@ -41,12 +39,7 @@ describe('collector -> jaeger pipeline', () => {
     expect(serviceOf(trace, stored)).toBe('pipeline-spec');
     expect(stored.operationName).toBe('POST /api/checkout');
     expect(tag(stored, 'traceshop.order.id')).toBe('order-42');
-    // A secret-named key is dropped; a secret-looking value is masked wherever it sits.
-    expect(tag(stored, 'http.request.header.authorization')).toBeUndefined();
-    expect(tag(stored, 'traceshop.note')).toBe('paid with ****');
-
-    const json = JSON.stringify(trace);
-    for (const secret of [CARD, SPACED_CARD, BEARER]) expect(json).not.toContain(secret);
+    expect(stored.logs.map((l) => Object.fromEntries(l.fields.map((f) => [f.key, f.value])))).toEqual([{ event: 'upstream error', 'exception.message': 'inventory did not answer in time' }]);
   });
 
   it('brings a Collector killed with SIGKILL back by itself, and spans flow again', async () => {
