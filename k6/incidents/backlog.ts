@@ -4,12 +4,12 @@
  *   npm run scenario -- on backlog
  *   npm run k6 -- incidents/backlog          # red: exit 99 (checkout latency)
  *
- * Traffic: ITERATIONS (2) bursts, BURST_EVERY_S (6) seconds apart, of VUS (16) checkouts paid at
- * the same moment: a sale opening, a newsletter going out. Sixteen payment requests reach
+ * Traffic: ITERATIONS (2) bursts, BURST_EVERY_S (6) seconds apart, of VUS (20) checkouts paid at
+ * the same moment: a sale opening, a newsletter going out. Twenty payment requests reach
  * `payment.requests` within milliseconds of each other.
  *
- * Red with the scenario on: payment takes one request at a time and each charge takes ~200 ms at
- * the processor, so the sixteenth checkout of a burst waits ~3 s for the fifteen ahead of it.
+ * Red with the scenario on: payment takes one request at a time and each charge takes ~300 ms at
+ * the processor, so the twentieth checkout of a burst waits ~6 s for the nineteen ahead of it.
  * Every checkout still succeeds (201), only later: checkout p95 and p99 go over 2 s and 3 s. Each
  * checkout is printed with its latency and trace link; in Jaeger no span of the slowest one is
  * long, yet the trace is: the time is the gap between the gateway's `publish payment.requests`
@@ -20,10 +20,11 @@ import { burst, checkout, incident, printTrace, waitForBurst } from '../lib/inci
 import type { ShopData } from '../lib/journey.ts';
 
 export const { options, setup, handleSummary } = incident('backlog', {
-  vus: 16,
+  vus: 20,
   iterations: 2,
-  // A burst of sixteen is paid within a second with payment working as it should.
-  limits: { checkoutP95Ms: 2000, checkoutP99Ms: 3000 },
+  // Paid within a second or so with payment working as it should; the queued burst's p95 is ~6 s.
+  // Loose enough for a busy 2-core machine (the healthy p95 was seen at 3 s there).
+  limits: { checkoutP95Ms: 4000 },
 });
 
 export default function (data: ShopData): void {

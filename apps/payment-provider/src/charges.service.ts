@@ -25,7 +25,7 @@ const SLOW_ISSUER_MS = 1_200;
 const STORM_CAPACITY_PER_S = 2;
 const STORM_RETRY_AFTER_S = 1;
 /** In the backlog scenario, how long each charge takes: a real processor's ordinary answer time. */
-const BACKLOG_CHARGE_MS = 200;
+const BACKLOG_CHARGE_MS = 300;
 
 /**
  * A real processor keeps idempotency keys for about 24 hours in durable storage. This stand-in
@@ -135,7 +135,7 @@ export class ChargesService {
     // Scenario orphaned-work: the same slow day (PROVIDER_LATENCY_MS), longer than the gateway now
     // waits for payment: this charge is approved after the client was answered.
     else if (await this.flags.isOn(SCENARIOS.orphanedWork)) await setTimeout(this.latencyMs);
-    // Scenario backlog: an ordinary ~200 ms per charge; short, but payment waits for each one
+    // Scenario backlog: an ordinary ~300 ms per charge; short, but payment waits for each one
     // before it takes the next request.
     else if (await this.flags.isOn(SCENARIOS.backlog)) await setTimeout(BACKLOG_CHARGE_MS);
     const chargeId = `ch_${randomBytes(12).toString('hex')}`;

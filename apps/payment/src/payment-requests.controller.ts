@@ -26,7 +26,7 @@ export class PaymentRequestsController {
   @MessagePattern(PAYMENT_REQUESTS_QUEUE)
   async handle(@Payload() request: PaymentRequestDto, @Ctx() ctx: AmqpContext): Promise<PaymentReply> {
     // Scenario backlog: payment takes one request at a time ("so that two charges never race"),
-    // and each waits ~200 ms on the processor: five payments a second. A burst of checkouts waits
+    // and each waits ~300 ms on the processor: three payments a second. A burst of checkouts waits
     // in payment.requests, where no span is: in the trace, the gap between the gateway's `publish
     // payment.requests` and this `process payment.requests` grows along the burst, every span short.
     // The fix: up to the consumer's prefetch (10) at once, ten charges waiting on the processor
