@@ -1,25 +1,10 @@
 import { Global, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { FlagdProvider } from '@openfeature/flagd-provider';
-import { Client, EvaluationDetails, FlagValue, Hook, HookContext, OpenFeature } from '@openfeature/server-sdk';
-import { trace } from '@opentelemetry/api';
+import { SpanEventHook } from '@openfeature/open-telemetry-hooks';
+import { Client, OpenFeature } from '@openfeature/server-sdk';
 import { unwatchFile, watchFile } from 'node:fs';
 import { fixFlag, type ScenarioName } from '@traceshop/contracts';
-
-/**
- * Puts every flag evaluation on the active span as the semantic conventions' `feature_flag.evaluation`
- * event, so the trace itself tells which scenario was on where the decision was taken.
- */
-class FlagSpanHook implements Hook {
-  after(context: HookContext, details: EvaluationDetails<FlagValue>) {
-    trace.getActiveSpan()?.addEvent('feature_flag.evaluation', {
-      'feature_flag.key': details.flagKey,
-      'feature_flag.result.variant': details.variant ?? String(details.value),
-      'feature_flag.result.reason': details.reason?.toLowerCase() ?? 'unknown',
-      'feature_flag.provider.name': context.providerMetadata.name,
-    });
-  }
-}
 
 /** How often the flag file is checked for changes (flagd's provider alone checks every 5 s). */
 const FLAG_FILE_POLL_MS = 1_000;
@@ -43,7 +28,10 @@ export class Flags implements OnModuleInit, OnApplicationShutdown {
     watchFile(file, { interval: FLAG_FILE_POLL_MS, persistent: false }, () => undefined);
     const provider = new FlagdProvider({ resolverType: 'in-process', offlineFlagSourcePath: file });
     await OpenFeature.setProviderAndWait(provider);
-    OpenFeature.addHooks(new FlagSpanHook());
+    // Every evaluation as the semantic conventions' `feature_flag.evaluation` event on the active
+    // span (OpenFeature's own hook), so the trace itself tells which scenario was on where the
+    // decision was taken. A failed evaluation falls back to off: no exception event for it.
+    OpenFeature.addHooks(new SpanEventHook({ excludeExceptions: true }));
     this.client = OpenFeature.getClient();
   }
 
