@@ -206,6 +206,69 @@ describe('orphaned-work, on sketched checkouts', () => {
   });
 });
 
+describe('sampling-blind-spot, on what k6 saw against what Jaeger kept', () => {
+  const lab = labNamed('sampling-blind-spot');
+  const kept = recorded('normal-checkout');
+  const id = (n: number) => n.toString(16).padStart(32, '0');
+  const run = (answers: { traceId: string; status: number; ms: number }[]) => ({ startedMs: 0, endedMs: 0, traceIds: answers.map((a) => a.traceId), k6Code: 0, answers });
+  // k6 saw 2 slow checkouts and 10 fast ones (one declined); Jaeger has one fast one.
+  const fastOnes = [...Array(10).keys()].map((n) => ({ traceId: id(n + 1), status: n === 0 ? 402 : 201, ms: 200 }));
+  const headSampled = new Evidence([kept], run([{ traceId: id(100), status: 201, ms: 1300 }, { traceId: id(101), status: 201, ms: 1350 }, ...fastOnes, { traceId: kept.traceID, status: 201, ms: 180 }]));
+
+  it('counts the slow checkouts k6 saw and those Jaeger has, and takes head sampling as the cause', () => {
+    expect(grade(lab, 'k6-slow', '2', headSampled).ok).toBe(true);
+    expect(grade(lab, 'k6-slow', '11', headSampled).ok).toBe(false);
+    expect(grade(lab, 'in-jaeger', '0', headSampled).ok).toBe(true);
+    expect(grade(lab, 'in-jaeger', '1', headSampled).hint).toMatch(/every trace id/);
+    expect(grade(lab, 'why', 'head-sampling', headSampled).ok).toBe(true);
+    expect(grade(lab, 'why', 'tail-sampling', headSampled).hint).toMatch(/decided before/);
+  });
+
+  it('verifies when every slow checkout is kept and few fast paid ones, not while one is missing or everything is kept', () => {
+    expect(lab.verify(headSampled, true).hint).toMatch(/0 of 2 slow checkouts and 1 of 10 fast paid ones in Jaeger: a slow one is still missing/);
+    const tailSampled = new Evidence([kept], run([{ traceId: kept.traceID, status: 201, ms: 1300 }, ...fastOnes]));
+    expect(lab.verify(tailSampled, true)).toEqual({ ok: true, hint: '1 of 1 slow checkouts and 0 of 9 fast paid ones in Jaeger.' });
+    const keptAll = new Evidence([kept], run([{ traceId: kept.traceID, status: 201, ms: 1300 }, { traceId: kept.traceID, status: 201, ms: 200 }]));
+    expect(lab.verify(keptAll, true).hint).toMatch(/keeping nearly everything/);
+  });
+});
+
+describe('provider-unreachable, on sketched checkouts', () => {
+  const lab = labNamed('provider-unreachable');
+  /** A checkout whose payment.charge called the provider: it waited 5 s and the provider never answered (499). */
+  const timedOut = (n: number) =>
+    sketch(`u${n}`, [
+      { id: `r${n}`, service: 'gateway', op: 'POST /api/checkout', start: 0, ms: 5120, tags: { 'span.kind': 'server', 'http.response.status_code': 202 } },
+      { id: `c${n}`, parent: `r${n}`, service: 'payment', op: 'process payment.requests', start: 20, ms: 5080, tags: { 'span.kind': 'consumer' } },
+      { id: `ch${n}`, parent: `c${n}`, service: 'payment', op: 'payment.charge', start: 30, ms: 5010, tags: { 'otel.status_code': 'ERROR' } },
+      { id: `p${n}`, parent: `ch${n}`, service: 'payment', op: 'POST', start: 31, ms: 5003, tags: { 'span.kind': 'client', 'otel.status_code': 'ERROR' } },
+      { id: `s${n}`, parent: `p${n}`, service: 'payment-provider', op: 'POST /charges', start: 33, ms: 5000, tags: { 'span.kind': 'server', 'http.response.status_code': 499 } },
+    ]);
+  /** The fix: refused by the open circuit, no call. */
+  const refused = sketch('f1', [
+    { id: 'r', service: 'gateway', op: 'POST /api/checkout', start: 0, ms: 160, tags: { 'span.kind': 'server', 'http.response.status_code': 502 } },
+    { id: 'c', parent: 'r', service: 'payment', op: 'process payment.requests', start: 20, ms: 30, tags: { 'span.kind': 'consumer' } },
+    { id: 'ch', parent: 'c', service: 'payment', op: 'payment.charge', start: 25, ms: 1, tags: { 'otel.status_code': 'ERROR', 'traceshop.circuit.state': 'open' } },
+  ]);
+  const outage = new Evidence([timedOut(1), timedOut(2), timedOut(3)]);
+
+  it('reads the wait from payment’s call (±10 %), the provider’s silence from its 499, the 202 from the root', () => {
+    expect(grade(lab, 'wait', '5', outage).ok).toBe(true);
+    expect(grade(lab, 'wait', '5.1', outage).ok).toBe(true);
+    expect(grade(lab, 'wait', '30', outage).hint).toMatch(/client span itself/);
+    expect(grade(lab, 'provider-answered', 'nothing', outage).ok).toBe(true);
+    expect(grade(lab, 'provider-answered', 'error', outage).hint).toMatch(/nginx/);
+    expect(grade(lab, 'shopper-told', 'pending', outage).ok).toBe(true);
+    expect(grade(lab, 'shopper-told', 'failed', outage).hint).toMatch(/root span/);
+  });
+
+  it('verifies charges refused by the open circuit without a call, with k6 green; not the outage itself, nor red k6', () => {
+    expect(lab.verify(outage, true).hint).toMatch(/No charge was refused by an open circuit/);
+    expect(lab.verify(new Evidence([timedOut(1), refused]), false).hint).toMatch(/still red/);
+    expect(lab.verify(new Evidence([timedOut(1), refused]), true)).toEqual({ ok: true });
+  });
+});
+
 describe('every lab', () => {
   it('has questions with ids, hints, and a fix that says what it changes', async () => {
     const { LABS } = await import('./labs');

@@ -6,6 +6,8 @@ import { choice, right, wrong, type Lab } from '../lab.types';
 const SLOW_MS = 1_000;
 /** What the Collector's tail sampling keeps besides errors: traces over 500 ms, and 10% of the rest. */
 const FAST_MS = 500;
+/** A paid checkout: an error (a declined card's 402) is always kept, so it is neither fast nor slow here. */
+const PAID = 201;
 /** Verify passes when fewer than this share of the fast checkouts was kept (10% expected). */
 const MAX_FAST_SHARE = 0.3;
 
@@ -14,7 +16,7 @@ function checkouts(evidence: Evidence) {
   return (evidence.run?.answers ?? []).map((a) => ({ ...a, inJaeger: evidence.findTrace(a.traceId) !== undefined }));
 }
 const slow = (evidence: Evidence) => checkouts(evidence).filter((c) => c.ms > SLOW_MS);
-const fast = (evidence: Evidence) => checkouts(evidence).filter((c) => c.ms < FAST_MS);
+const fast = (evidence: Evidence) => checkouts(evidence).filter((c) => c.status === PAID && c.ms < FAST_MS);
 
 export const samplingBlindSpot: Lab = {
   name: 'sampling-blind-spot',
@@ -51,7 +53,7 @@ export const samplingBlindSpot: Lab = {
     if (slowOnes.length === 0 || fastOnes.length === 0) return wrong('k6 printed no slow or no fast checkout in the verify run: is the shop up?');
     const missing = slowOnes.filter((c) => !c.inJaeger);
     const keptFast = fastOnes.filter((c) => c.inJaeger).length;
-    const counts = `${slowOnes.length - missing.length} of ${slowOnes.length} slow checkouts and ${keptFast} of ${fastOnes.length} fast ones in Jaeger`;
+    const counts = `${slowOnes.length - missing.length} of ${slowOnes.length} slow checkouts and ${keptFast} of ${fastOnes.length} fast paid ones in Jaeger`;
     if (missing.length > 0) return wrong(`${counts}: a slow one is still missing (e.g. ${missing[0].traceId}).`);
     if (keptFast >= MAX_FAST_SHARE * fastOnes.length) return wrong(`${counts}: that is keeping nearly everything, not sampling.`);
     return { ok: true, hint: `${counts}.` };
