@@ -1,7 +1,7 @@
 import { Attributes, Context, isSpanContextValid, Link, SpanKind, trace } from '@opentelemetry/api';
 import type { ExportResult } from '@opentelemetry/core';
 import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler, type ReadableSpan, type Sampler, type SamplingResult, type Span, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync } from 'node:fs';
 
 /** The scenario and its fix, as in flags/traceshop.flagd.json (libs/contracts' SCENARIOS). */
 const BLIND_SPOT = 'sampling-blind-spot';
@@ -19,11 +19,15 @@ type FlagDoc = { flags?: Record<string, { state?: string; defaultVariant?: strin
  */
 export class FlagFile {
   private doc: FlagDoc = {};
+  private readonly poll?: NodeJS.Timeout;
 
   constructor(private readonly file: string | undefined) {
     if (!file) return;
     this.read();
-    watchFile(file, { interval: 1_000, persistent: false }, () => this.read());
+    // Read again every second, not on fs.watchFile's change events: its first stat is taken
+    // asynchronously, so a file replaced just after start-up became its baseline and the change
+    // was never seen (a few kB of JSON a second cost nothing).
+    this.poll = setInterval(() => this.read(), 1_000).unref();
   }
 
   /** A boolean flag's value (flagd: the default variant's value of an ENABLED flag). */
@@ -33,14 +37,14 @@ export class FlagFile {
   }
 
   close(): void {
-    if (this.file) unwatchFile(this.file);
+    clearInterval(this.poll);
   }
 
   private read(): void {
     try {
       this.doc = JSON.parse(readFileSync(this.file!, 'utf8')) as FlagDoc;
     } catch {
-      this.doc = {}; // mid-write or gone: off until the next change
+      this.doc = {}; // mid-write or gone: off until the next read
     }
   }
 }
