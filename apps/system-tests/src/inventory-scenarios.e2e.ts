@@ -85,9 +85,12 @@ describe('scenario n-plus-one', () => {
     expect(products.length).toBeGreaterThanOrEqual(9);
     expect(ladder).toHaveLength(products.length); // one query per product...
     expect(new Set(ladder.map(queryText)).size).toBe(1); // ...the same statement each time...
-    // ...one after another (2 ms of slack: start times are stored to the millisecond, durations to
-    // the microsecond from another clock; seen 1.04 ms apart on a busy machine)
-    for (let i = 1; i < ladder.length; i++) expect(ladder[i].startTime).toBeGreaterThanOrEqual(end(ladder[i - 1]) - 2_000);
+    // ...one after another: the ladder takes about as long as its steps together, where queries
+    // sent at once (the pool has several connections) would take a ninth of it or less. Not step
+    // by step: on a busy machine a step's end is recorded late (seen 4.5 ms past the next start).
+    const steps = ladder.reduce((sum, s) => sum + s.duration, 0);
+    const wall = Math.max(...ladder.map(end)) - ladder[0].startTime;
+    expect(wall).toBeGreaterThanOrEqual(0.5 * steps);
     expect(pgSpans(trace).filter(isListQuery)).toEqual([]); // where the one list query used to be
   }, 120_000);
 
