@@ -1,4 +1,4 @@
-import { getTrace, jsonClient, JaegerSpan, JaegerTrace, parentOf, setFix, setScenarios, tag, waitFor } from '@traceshop/testing';
+import { getTrace, jsonClient, JaegerSpan, JaegerTrace, parentOf, setFix, setScenarios, switchOff, tag, waitFor } from '@traceshop/testing';
 import { APPROVED_CARD, gatewayUrl, jaegerUrl, newCustomer } from './shop';
 import { dbSystem, flagEvents, flagsFile, inService, isComplete, queryText, spanFlagEvents } from './scenario-tools';
 
@@ -74,7 +74,7 @@ const missWhere = (flagVariant: string) =>
   firstWhere(async () => (await dropProductCache(), productsTrace()), (t) => flagEvents(t).includes(`inventory:${flagVariant}`));
 
 describe('scenario n-plus-one', () => {
-  afterAll(() => (setScenarios(flagsFile(), ['n-plus-one'], false), setFix(flagsFile(), 'n-plus-one', false)));
+  afterAll(() => switchOff(flagsFile(), 'n-plus-one'));
 
   it('loads the catalogue one query per product: a ladder of identical SELECTs', async () => {
     setScenarios(flagsFile(), ['n-plus-one'], true);
@@ -123,7 +123,7 @@ describe('scenario n-plus-one', () => {
 describe('scenario cache-stampede', () => {
   const BURST = 6;
   const burst = () => Promise.all(Array.from({ length: BURST }, productsTrace));
-  afterAll(() => (setScenarios(flagsFile(), ['cache-stampede'], false), setFix(flagsFile(), 'cache-stampede', false)));
+  afterAll(() => switchOff(flagsFile(), 'cache-stampede'));
 
   it('sends every product request to Postgres: a Redis miss and the same query, each time', async () => {
     setScenarios(flagsFile(), ['cache-stampede'], true);
@@ -181,7 +181,7 @@ describe('scenario cache-stampede', () => {
 });
 
 describe('scenario lock-contention', () => {
-  afterAll(() => (setScenarios(flagsFile(), ['lock-contention'], false), setFix(flagsFile(), 'lock-contention', false)));
+  afterAll(() => switchOff(flagsFile(), 'lock-contention'));
 
   /** In one checkout's trace, the reservation's transaction: BEGIN, the hot-row lock (if any), COMMIT. */
   const transactionIn = (trace: JaegerTrace) => {

@@ -1,5 +1,5 @@
 import { CART_ORDER_EVENTS_QUEUE, MAX_RETRIES, ORDER_CONFIRMED } from '@traceshop/contracts';
-import { getTrace, JaegerSpan, JaegerTrace, parentOf, queueDepth, serviceOf, setFix, setScenarios, tag, waitFor } from '@traceshop/testing';
+import { getTrace, JaegerSpan, JaegerTrace, parentOf, queueDepth, serviceOf, setFix, setScenarios, switchOff, tag, waitFor } from '@traceshop/testing';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,8 +57,7 @@ describe('scenario retry-storm', () => {
 
   beforeAll(() => (k6Dir = mkdtempSync(join(tmpdir(), 'traceshop-retry-storm-'))));
   afterAll(() => {
-    setFix(flagsFile(), 'retry-storm', false);
-    setScenarios(flagsFile(), ['retry-storm'], false);
+    switchOff(flagsFile(), 'retry-storm');
     rmSync(k6Dir, { recursive: true, force: true });
   });
 
@@ -132,8 +131,7 @@ describe('scenario retry-storm', () => {
   }, 150_000);
 
   it('calls the provider once per checkout once switched off', async () => {
-    setFix(flagsFile(), 'retry-storm', false);
-    setScenarios(flagsFile(), ['retry-storm'], false);
+    switchOff(flagsFile(), 'retry-storm');
     const { trace, status } = await firstCheckoutWhere((c) => bothSaw(c.trace, 'retry-storm=off'), withEveryProviderCall);
     expect(status).toBe(201);
     const { calls, served } = providerCalls(trace);
@@ -180,10 +178,7 @@ describe('scenario poison-message', () => {
     amqpUrl = amqpUrlOf(consumerSpans(trace, 'cart')[0]);
   }, 60_000);
 
-  afterAll(() => {
-    setFix(flagsFile(), 'poison-message', false);
-    setScenarios(flagsFile(), ['poison-message'], false);
-  });
+  afterAll(() => switchOff(flagsFile(), 'poison-message'));
 
   /** A checkout whose order event cart cannot process: 1 + MAX_RETRIES failed tries, then the DLQ. */
   async function expectPoisoned(c: Checkout, dlqDepth: number) {
@@ -273,8 +268,7 @@ describe('scenario poison-message', () => {
   }, 150_000);
 
   it('processes each event once, without retries or dead letters, once switched off', async () => {
-    setFix(flagsFile(), 'poison-message', false);
-    setScenarios(flagsFile(), ['poison-message'], false);
+    switchOff(flagsFile(), 'poison-message');
     await firstCheckoutWhere((c) => cartSaw(c.trace, 'off'));
     // Read once cart follows the switch (the tries of earlier poisoned events are long over).
     const before = await queueDepth(amqpUrl, CART_DLQ);

@@ -1,4 +1,4 @@
-import { findTraces, JaegerSpan, JaegerTrace, parentOf, serviceOf, setFix, setScenarios, tag, waitFor } from '@traceshop/testing';
+import { findTraces, JaegerSpan, JaegerTrace, parentOf, serviceOf, setFix, setScenarios, switchOff, tag, waitFor } from '@traceshop/testing';
 import { jaegerUrl } from './shop';
 import { checkout, Checkout, eventsOf, firstCheckoutWhere, flagEvents, flagsFile, hasException, isError, spanFlagEvents } from './scenario-tools';
 
@@ -17,10 +17,7 @@ const exceptionMessages = (s: JaegerSpan) => eventsOf(s, 'exception').map((e) =>
 const circuit = (t: JaegerTrace) => tag(charge(t).span, 'traceshop.circuit.state');
 
 describe('scenario provider-unreachable', () => {
-  afterAll(() => {
-    setFix(flagsFile(), 'provider-unreachable', false);
-    setScenarios(flagsFile(), ['provider-unreachable'], false);
-  });
+  afterAll(() => switchOff(flagsFile(), 'provider-unreachable'));
 
   it('makes every checkout wait for payment\'s provider timeout, then answer 202: the outcome is unknown', async () => {
     setScenarios(flagsFile(), ['provider-unreachable'], true);

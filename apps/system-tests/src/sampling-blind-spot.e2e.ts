@@ -1,4 +1,4 @@
-import { getTrace, JaegerTrace, roots, setFix, setScenarios, waitFor } from '@traceshop/testing';
+import { getTrace, JaegerTrace, roots, setFix, setScenarios, switchOff, waitFor } from '@traceshop/testing';
 import { randomBytes } from 'node:crypto';
 import { APPROVED_CARD, jaegerUrl, newCustomer, SLOW_ISSUER_CARD } from './shop';
 import { consumerSpans, flagEvents, flagsFile, hasOrderEvents } from './scenario-tools';
@@ -38,10 +38,7 @@ const inJaeger = async (traceId: string) => (await fetch(`${jaegerUrl()}/api/tra
 const everyServiceSaw = (t: JaegerTrace, flag: string) => SERVICES.every((svc) => flagEvents(t).includes(`${svc}:${flag}`));
 
 describe('scenario sampling-blind-spot', () => {
-  afterAll(() => {
-    setFix(flagsFile(), 'sampling-blind-spot', false);
-    setScenarios(flagsFile(), ['sampling-blind-spot'], false);
-  });
+  afterAll(() => switchOff(flagsFile(), 'sampling-blind-spot'));
 
   it('keeps one trace in a hundred, by trace id in every service: the slow checkouts k6 sees are not in Jaeger', async () => {
     setScenarios(flagsFile(), ['sampling-blind-spot'], true);
@@ -80,8 +77,7 @@ describe('scenario sampling-blind-spot', () => {
   }, 240_000);
 
   it('keeps every trace again once fault and fix are off', async () => {
-    setFix(flagsFile(), 'sampling-blind-spot', false);
-    setScenarios(flagsFile(), ['sampling-blind-spot'], false);
+    switchOff(flagsFile(), 'sampling-blind-spot');
     // A fast checkout the 1% would drop and tail sampling would most likely drop too, stored
     // through the Collector's usual door, and nothing about sampling on it: as before the scenario.
     const noSamplingEvents = (t: JaegerTrace) => !flagEvents(t).some((e) => e.includes('sampling-blind-spot'));

@@ -1,4 +1,4 @@
-import { JaegerSpan, JaegerTrace, parentOf, roots, serviceOf, setFix, setScenarios, tag, waitFor } from '@traceshop/testing';
+import { JaegerSpan, JaegerTrace, parentOf, roots, serviceOf, setFix, setScenarios, switchOff, tag, waitFor } from '@traceshop/testing';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,10 +44,7 @@ describe('scenario backlog', () => {
   /** The longest time in the queue in a burst with the fault, for the fix to beat (µs). */
   let backlogWait = 0;
 
-  afterAll(() => {
-    setFix(flagsFile(), 'backlog', false);
-    setScenarios(flagsFile(), ['backlog'], false);
-  });
+  afterAll(() => switchOff(flagsFile(), 'backlog'));
 
   it('queues a burst in payment.requests: one payment at a time, the wait between publish and process growing along the burst', async () => {
     setScenarios(flagsFile(), ['backlog'], true);
@@ -93,8 +90,7 @@ describe('scenario backlog', () => {
   }, 150_000);
 
   it('leaves no request waiting in the queue once switched off', async () => {
-    setFix(flagsFile(), 'backlog', false);
-    setScenarios(flagsFile(), ['backlog'], false);
+    switchOff(flagsFile(), 'backlog');
     await firstCheckoutWhere((c) => bothSaw(c.trace, 'backlog=off'), withProvider);
     const burst = await checkoutBurst(BURST, withProvider);
     expect(burst.map((c) => c.status)).toEqual(Array(BURST).fill(201));
@@ -113,10 +109,7 @@ const charged = (t: JaegerTrace) => withProvider(t) && chargeOf(t) !== undefined
 const gatewaySaw = (t: JaegerTrace, variant: string) => flagEvents(t).includes(`gateway:orphaned-work=${variant}`);
 
 describe('scenario orphaned-work', () => {
-  afterAll(() => {
-    setFix(flagsFile(), 'orphaned-work', false);
-    setScenarios(flagsFile(), ['orphaned-work'], false);
-  });
+  afterAll(() => switchOff(flagsFile(), 'orphaned-work'));
 
   it('answers 202 while payment goes on: its spans outlive the answer, the charge is approved after it, and the reconciler settles it paid', async () => {
     setScenarios(flagsFile(), ['orphaned-work'], true);
@@ -154,8 +147,7 @@ describe('scenario orphaned-work', () => {
   }, 180_000);
 
   it('waits for the charge and answers paid once switched off', async () => {
-    setFix(flagsFile(), 'orphaned-work', false);
-    setScenarios(flagsFile(), ['orphaned-work'], false);
+    switchOff(flagsFile(), 'orphaned-work');
     const c = await firstCheckoutWhere((c) => gatewaySaw(c.trace, 'off') && flagEvents(c.trace).includes('payment-provider:orphaned-work=off'), charged);
     expect(c.status).toBe(201);
     expect(isComplete(c.trace)).toBe(true);

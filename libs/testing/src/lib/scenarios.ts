@@ -95,6 +95,12 @@ export function setFix(file: string, scenario: string, on: boolean): void {
   write(file, doc);
 }
 
+/** A scenario over: its fault and its fix off (how each scenario's system test ends). */
+export function switchOff(file: string, scenario: string): void {
+  setScenarios(file, [scenario], false);
+  setFix(file, scenario, false);
+}
+
 /** A clean slate: every fault and every fix off. */
 export function switchAllOff(file: string): void {
   const doc = read(file);
