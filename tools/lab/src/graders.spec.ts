@@ -1,9 +1,12 @@
 import type { JaegerTrace } from '@traceshop/testing';
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Evidence, isQuery, queryText, rootOf, serviceOf } from './evidence';
 import { labNamed } from './labs';
-import type { Lab } from './lab.types';
+import { unknownSpan, type Lab } from './lab.types';
+import { labContext } from './session';
 
 // The graders on traces recorded from real runs (tools/trace/src/fixtures, described in its README).
 const recorded = (name: string): JaegerTrace =>
@@ -269,6 +272,73 @@ describe('provider-unreachable, on sketched checkouts', () => {
   });
 });
 
+describe('split-traces, on whole and holed traces', () => {
+  const lab = labNamed('split-traces');
+  const whole = recorded('normal-checkout');
+  // A checkout whose payment spans were lost on the way: two spans whose parent is not in the trace.
+  const holed = recorded('orphans-payment-spans-lost');
+  const hole = holed.spans.find((s) => s.operationName === 'POST /charges' && serviceOf(holed, s) === 'payment-provider')!;
+  // As k6 makes them: the gateway's entry span is a child of k6's client span, which k6 never exports.
+  const fromK6 = sketch('a1', [
+    { id: 'r', parent: 'k6-client', service: 'gateway', op: 'POST /api/checkout', start: 0, ms: 1300, tags: { 'span.kind': 'server' } },
+    { id: 'p', parent: 'r', service: 'gateway', op: 'publish payment.requests', start: 10, ms: 1, tags: { 'span.kind': 'producer' } },
+    { id: 'c', parent: 'p', service: 'payment', op: 'process payment.requests', start: 11, ms: 1250, tags: { 'span.kind': 'consumer' } },
+  ]);
+  const answers = [
+    { traceId: whole.traceID, status: 402, ms: 180 },
+    { traceId: fromK6.traceID, status: 201, ms: 1300 },
+    { traceId: '7'.padStart(32, '0'), status: 201, ms: 150 }, // a fast one tail sampling dropped: not missed
+  ];
+  const run = (traces: JaegerTrace[], seen = answers) => new Evidence(traces, { startedMs: 0, endedMs: 0, traceIds: seen.map((a) => a.traceId), k6Code: 0, answers: seen });
+
+  it('takes a span whose parent is missing from its trace, not the root (nor the gateway’s, whose parent is k6’s), nor one whose parent is there', () => {
+    const evidence = run([holed, fromK6]);
+    expect(grade(lab, 'orphan', hole.spanID, evidence).ok).toBe(true);
+    expect(grade(lab, 'orphan', ` ${hole.spanID.toUpperCase()} `, evidence).ok).toBe(true);
+    expect(grade(lab, 'orphan', rootOf(holed)!.spanID, evidence).hint).toMatch(/where its trace begins/);
+    expect(grade(lab, 'orphan', 'r', evidence).hint).toMatch(/where its trace begins/);
+    expect(grade(lab, 'orphan', 'c', evidence).hint).toMatch(/parent is in the trace/);
+    expect(grade(lab, 'orphan', '0123456789abcdef', evidence)).toBe(unknownSpan);
+  });
+
+  it('takes the same operation as what the missing spans share, and the trace id as the routing key', () => {
+    const evidence = run([holed]);
+    expect(grade(lab, 'missing', 'same-operation', evidence).ok).toBe(true);
+    expect(grade(lab, 'missing', 'same-service', evidence).hint).toMatch(/trace after trace/);
+    expect(grade(lab, 'routing-key', ' Trace-ID ', evidence).ok).toBe(true);
+    expect(grade(lab, 'routing-key', 'span-name', evidence).hint).toMatch(/same on every span of a trace/);
+    for (const q of lab.questions) expect(q.hint).not.toMatch(/same-operation|trace-id|trace id/);
+  });
+
+  it('verifies when every trace in Jaeger is whole and every slow or failed checkout is among them', () => {
+    expect(lab.verify(run([whole, fromK6]), true)).toEqual({ ok: true, hint: '2 traces in Jaeger, every one whole; all 2 slow or failed checkouts among them.' });
+    expect(lab.verify(run([whole, fromK6, holed]), true).hint).toBe(`1 of 3 traces in Jaeger have holes (e.g. ${holed.traceID}: 2 spans whose parent is missing).`);
+    expect(lab.verify(run([fromK6]), true).hint).toBe(`1 of 2 slow or failed checkouts k6 saw are not in Jaeger (e.g. ${whole.traceID}).`);
+    expect(lab.verify(run([whole], []), true).hint).toMatch(/no checkout/);
+  });
+
+  it('refuses to start unless the Collector is a router with a load_balancing exporter', async () => {
+    const metrics = (lines: string) =>
+      new Promise<Server>((resolve) => {
+        const server = createServer((req, res) => res.end(req.url === '/metrics' ? lines : '{}')).listen(0, '127.0.0.1', () => resolve(server));
+      });
+    const ctxOf = (server: Server) => {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      return { ...labContext({}), collectorUrl: url, collectorMetricsUrl: `${url}/metrics` };
+    };
+    const router = await metrics('otelcol_exporter_sent_spans_total{exporter="load_balancing",service_name="otelcol-contrib"} 1\n');
+    const single = await metrics('otelcol_exporter_sent_spans_total{exporter="otlp/jaeger"} 1\n');
+    try {
+      await expect(lab.prepare!(ctxOf(router))).resolves.toBeUndefined();
+      await expect(lab.prepare!(ctxOf(single))).rejects.toThrow(/start the shop with TRACESHOP_SAMPLERS=2 npm start/);
+      await expect(lab.prepare!({ ...ctxOf(single), collectorUrl: 'http://127.0.0.1:9' })).rejects.toThrow(/TRACESHOP_SAMPLERS=2 npm start/);
+    } finally {
+      router.close();
+      single.close();
+    }
+  });
+});
+
 describe('every lab', () => {
   it('has questions with ids, hints, and a fix that says what it changes', async () => {
     const { LABS } = await import('./labs');
@@ -285,6 +355,7 @@ describe('every lab', () => {
       'orphaned-work',
       'sampling-blind-spot',
       'provider-unreachable',
+      'split-traces',
     ]);
     for (const lab of LABS) {
       expect(lab.questions.length).toBeGreaterThanOrEqual(2);

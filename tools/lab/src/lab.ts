@@ -33,7 +33,9 @@ labs: ${LABS.map((l) => l.name).join(', ')}
 Where the shop is: TRACESHOP_GATEWAY_URL (http://127.0.0.1:8080), TRACESHOP_JAEGER_URL
 (http://127.0.0.1:16686), TRACESHOP_FLAGS_FILE (flags/traceshop.flagd.json), TRACESHOP_DATABASE_URL
 (the database of npm start), TRACESHOP_LAB_AMQP_URL (its RabbitMQ vhost), TRACESHOP_REDIS_URL and
-TRACESHOP_REDIS_KEY_PREFIX (its Redis); progress in TRACESHOP_LAB_PROGRESS (tmp/labs/progress.json).
+TRACESHOP_REDIS_KEY_PREFIX (its Redis), TRACESHOP_COLLECTOR_URL (http://127.0.0.1:4318) and
+TRACESHOP_COLLECTOR_METRICS_URL (http://127.0.0.1:8888/metrics: its Collector's OTLP/HTTP door and own
+metrics); progress in TRACESHOP_LAB_PROGRESS (tmp/labs/progress.json).
 Exit 0: done, every answer right, verify passed; 1: a wrong answer or a failed verify; 2: wrong
 command line, or the shop unreachable.
 `;

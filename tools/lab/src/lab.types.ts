@@ -31,6 +31,9 @@ export interface LabContext {
   amqpUrl: string;
   redisUrl: string;
   redisKeyPrefix: string;
+  /** The Collector the services send to (OTLP/HTTP), and its own metrics (Prometheus text). */
+  collectorUrl: string;
+  collectorMetricsUrl: string;
 }
 
 /** The fix a person applies on purpose, separate from the fault: `npm run lab -- fix <lab>`. */

@@ -22,6 +22,8 @@ export function labContext(env = process.env): LabContext {
     amqpUrl: env.TRACESHOP_LAB_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/traceshop',
     redisUrl: env.TRACESHOP_REDIS_URL ?? 'redis://127.0.0.1:6379',
     redisKeyPrefix: env.TRACESHOP_REDIS_KEY_PREFIX ?? '',
+    collectorUrl: env.TRACESHOP_COLLECTOR_URL ?? 'http://127.0.0.1:4318',
+    collectorMetricsUrl: env.TRACESHOP_COLLECTOR_METRICS_URL ?? 'http://127.0.0.1:8888/metrics',
   };
 }
 

@@ -27,6 +27,8 @@ export const SCENARIOS = {
   samplingBlindSpot: 'sampling-blind-spot',
   /** The card processor never answers: every checkout waits for payment's full provider timeout. */
   providerUnreachable: 'provider-unreachable',
+  /** The routing Collector spreads spans by name, not trace id: each sampler decides on a piece, traces get holes. */
+  splitTraces: 'split-traces',
 } as const;
 
 export type ScenarioName = (typeof SCENARIOS)[keyof typeof SCENARIOS];

@@ -11,9 +11,10 @@ import { providerUnreachable } from './provider-unreachable';
 import { retryStorm } from './retry-storm';
 import { samplingBlindSpot } from './sampling-blind-spot';
 import { slowCheckout } from './slow-checkout';
+import { splitTraces } from './split-traces';
 
 /** Every lab, in the order of docs/labs/README.md. */
-export const LABS: Lab[] = [slowCheckout, brokenPropagation, paymentDeclines, retryStorm, nPlusOne, cacheStampede, lockContention, poisonMessage, backlog, orphanedWork, samplingBlindSpot, providerUnreachable];
+export const LABS: Lab[] = [slowCheckout, brokenPropagation, paymentDeclines, retryStorm, nPlusOne, cacheStampede, lockContention, poisonMessage, backlog, orphanedWork, samplingBlindSpot, providerUnreachable, splitTraces];
 
 export function labNamed(name: string | undefined): Lab {
   const lab = LABS.find((l) => l.name === name);
