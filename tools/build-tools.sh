@@ -77,7 +77,8 @@ etcd() {
 what=${*:-collector jaeger k6}
 for t in $what; do
   case $t in
-    collector) build otelcol "$OTELCOL_VERSION" collector ;;
+    # Named by its version and its component list's hash: a changed otel/builder-config.yaml rebuilds.
+    collector) build otelcol "$OTELCOL_VERSION-$(sha256sum "$root/otel/builder-config.yaml" | cut -c1-12)" collector ;;
     jaeger) build jaeger "$JAEGER_VERSION" jaeger ;;
     k6) build k6 "$K6_VERSION" k6 ;;
     helm) build helm "$HELM_VERSION" helm ;;

@@ -11,15 +11,21 @@
  * files (tmp/stack-dev/<service>.log) keep every JSON line either way. Ctrl-C stops it all in
  * order. A process that dies is restarted with a backoff, as compose would (a `[stack] ...
  * restarting` line). TRACESHOP_APPS=auth,gateway starts only those services (plus the Collector
- * and Jaeger).
+ * and Jaeger). TRACESHOP_SAMPLERS=2 starts the two-layer telemetry tier instead of one Collector:
+ * a routing Collector on the usual ports, spreading traces by trace id over two tail-sampling
+ * Collectors (the split-traces lab); TRACESHOP_REPLICAS=payment=2 a second payment on the same
+ * queue (port 20024).
  * --dry-run loads everything, says what it would start and exits (a deployment check runs it).
  */
 import type { ServiceName } from '@traceshop/contracts';
-import { Stack, startStack, TerminalLog } from '@traceshop/testing';
+import { replicasFromEnv, Stack, startStack, TerminalLog } from '@traceshop/testing';
 
 async function main() {
   const apps = process.env.TRACESHOP_APPS?.split(',').filter(Boolean) as ServiceName[] | undefined;
-  const what = `Jaeger, Collector, ${apps?.join(', ') ?? 'all six services'}`;
+  const samplers = Number(process.env.TRACESHOP_SAMPLERS || 0);
+  const replicas = Object.entries(replicasFromEnv()).filter(([, n]) => n > 1);
+  const collectors = samplers > 0 ? `a routing Collector, ${samplers} sampling Collectors` : 'Collector';
+  const what = `Jaeger, ${collectors}, ${apps?.join(', ') ?? 'all six services'}${replicas.map(([app, n]) => ` (${app} ×${n})`).join('')}`;
   if (process.argv.includes('--dry-run')) return console.log(`would start TraceShop (${what})`);
   console.log(`starting TraceShop (${what})...`);
   const terminal = readableTerminal();
@@ -48,7 +54,7 @@ TraceShop is up.
   shop API (gateway)  ${stack.gatewayUrl}
   API docs (OpenAPI)  ${stack.gatewayUrl}/api/docs
   Jaeger query API    ${stack.jaegerUrl}/api/services   (UI: ${stack.jaegerUrl}; the full UI comes with docker compose)
-  OTLP/HTTP in        ${stack.collectorOtlpHttpUrl}/v1/traces
+  OTLP/HTTP in        ${stack.collectorOtlpHttpUrl}/v1/traces${samplers > 0 ? `   (the router: ${samplers} tail-sampling Collectors behind it)` : ''}
   demo user           demo@traceshop.local / traceshop-demo
   RED per operation   npm run trace -- --stats   (the Collector's span metrics: ${stack.spanMetricsUrl})
   logs                ${stack.logDir}

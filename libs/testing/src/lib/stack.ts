@@ -1,23 +1,39 @@
 import { SERVICES, ServiceName } from '@traceshop/contracts';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FaultSignal, LineFormat, LogMode, ManagedProcess, ProcessHandle, RestartPolicy, assertPortFree } from './processes';
 import { createDatabase, createVhost, databaseUrl, deleteRedisKeys, deleteVhost, dropDatabase } from './resources';
+import { listScenarios } from './scenarios';
 import { locateTools, repoRoot } from './tools';
 
 /** The six services, in the order of their port offsets. */
 export const ALL_APPS = Object.keys(SERVICES) as ServiceName[];
 
-/** What a stack runs: the services, the Collector (`otelcol`) and Jaeger. */
-export type StackProcessName = ServiceName | 'otelcol' | 'jaeger';
+/**
+ * What a stack runs: the services, the Collector (`otelcol`) and Jaeger; with `samplers`, the
+ * sampling Collectors behind it (`otelcol-sampler-1`, ...); with `replicas`, a service's further
+ * instances (`payment-2`, ...).
+ */
+export type StackProcessName = ServiceName | 'otelcol' | 'jaeger' | `otelcol-sampler-${number}` | `${ServiceName}-${number}`;
 
 /** Options of `startStack`. */
 export interface StackOptions {
   /** Names this stack's database, vhost, Redis prefix and log folder (default: 8 random hex digits). */
   runId?: string;
-  /** What the Collector keeps for Jaeger (default: TRACESHOP_SAMPLING, else keep-all). */
+  /** What the Collector keeps for Jaeger (default: TRACESHOP_SAMPLING, else tail with `samplers`, else keep-all). */
   sampling?: 'keep-all' | 'tail';
+  /**
+   * The two-layer telemetry tier (default: TRACESHOP_SAMPLERS, else one Collector): the services
+   * send to a routing Collector (otel/collector.routing.yaml, with the static resolver) on the
+   * Collector's usual ports, which spreads the traces by trace id over this many sampling
+   * Collectors (collector.yaml and the sampling file, each on its own ports), all in front of
+   * one Jaeger. The router obeys the split-traces scenario of the stack's flag file: while it is
+   * on and not fixed, the router routes by span name (otel/collector.routing-split.yaml).
+   */
+  samplers?: number;
+  /** How many instances of a service to run (default: TRACESHOP_REPLICAS, e.g. `payment=2`; else one each). */
+  replicas?: Partial<Record<ServiceName, number>>;
   /**
    * Apps listen on portBase + 0..5 (gateway, auth, cart, inventory, payment, payment-provider),
    * the Collector on portBase + 100..104, Jaeger on portBase + 110..115. Default: the apps'
@@ -60,8 +76,10 @@ export interface Stack {
   jaegerUrl: string;
   /** Where the services send OTLP/HTTP (POST <this>/v1/traces). */
   collectorOtlpHttpUrl: string;
-  /** The Collector's span metrics (Prometheus text), counted before any sampling. */
+  /** The Collector's span metrics (Prometheus text), counted before any sampling (with `samplers`: the first sampler's share). */
   spanMetricsUrl: string;
+  /** The Prometheus metrics of the Collector the services send to (with `samplers`: the router's). */
+  collectorMetricsUrl: string;
   databaseUrl: string;
   amqpUrl: string;
   redisKeyPrefix: string;
@@ -89,6 +107,41 @@ export interface StackPorts {
   /** `otlpTailHttp`: the tail-sampling door (otel/collector.yaml's traces/tail). */
   collector: { otlpGrpc: number; otlpHttp: number; health: number; metrics: number; spanmetrics: number; otlpTailHttp: number };
   jaeger: { otlpGrpc: number; otlpHttp: number; queryHttp: number; queryGrpc: number; health: number; metrics: number };
+}
+
+/**
+ * The ports of the two-layer tier's sampler `i` (1, 2, ...) and of a service's instance `n` (2, 3, ...):
+ * from portBase (default 20000): samplers at + 120 + 10 (i - 1) + 0..5, like `collector`; further
+ * instances at + 20 + 6 (n - 2) + the service's offset (payment's second: + 24).
+ */
+export function samplerPorts(portBase: number | undefined, i: number): StackPorts['collector'] {
+  const b = (portBase ?? 20_000) + 120 + 10 * (i - 1);
+  return { otlpGrpc: b, otlpHttp: b + 1, health: b + 2, metrics: b + 3, spanmetrics: b + 4, otlpTailHttp: b + 5 };
+}
+export function replicaPort(portBase: number | undefined, app: ServiceName, n: number): number {
+  return (portBase ?? 20_000) + 20 + 6 * (n - 2) + ALL_APPS.indexOf(app);
+}
+
+/** TRACESHOP_REPLICAS (`payment=2,cart=3`) as `replicas`. */
+export function replicasFromEnv(value = process.env.TRACESHOP_REPLICAS ?? ''): Partial<Record<ServiceName, number>> {
+  const replicas: Partial<Record<ServiceName, number>> = {};
+  for (const part of value.split(',').filter(Boolean)) {
+    const [app, count] = part.split('=');
+    if (!ALL_APPS.includes(app as ServiceName) || !/^[1-9]$/.test(count ?? '')) throw new Error(`TRACESHOP_REPLICAS: "${part}" is not <service>=<1-9>`);
+    replicas[app as ServiceName] = Number(count);
+  }
+  return replicas;
+}
+
+/**
+ * The router's routing file for the flags in `flagsFile`: collector.routing-split.yaml while
+ * split-traces is on and not fixed, else nothing over collector.routing.yaml's trace id.
+ */
+function routingFor(root: string, flagsFile: string): string {
+  const split = listScenarios(flagsFile).find((s) => s.name === 'split-traces');
+  return split?.on && !split.fix?.on
+    ? readFileSync(join(root, 'otel/collector.routing-split.yaml'), 'utf8')
+    : '# split-traces off or fixed: collector.routing.yaml routes by trace id\n{}\n';
 }
 
 /** The port layout of a stack started with `portBase` (undefined: the default ports). */
@@ -133,7 +186,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   // lost its in-memory traces in a crash is still better than one that takes no new ones.
   const restart = options.restart ?? {};
   const ports = stackPorts(options.portBase);
-  const sampling = options.sampling ?? (process.env.TRACESHOP_SAMPLING === 'tail' ? 'tail' : 'keep-all');
+  const samplers = options.samplers ?? Number(process.env.TRACESHOP_SAMPLERS || 0);
+  if (!Number.isInteger(samplers) || samplers < 0 || samplers > 9) throw new Error(`samplers must be 0 (one Collector) to 9: ${samplers}`);
+  const samplerPortsOf = Array.from({ length: samplers }, (_, i) => samplerPorts(options.portBase, i + 1));
+  const replicas = options.replicas ?? replicasFromEnv();
+  // Each further instance of a service: its process name and port (`payment-2` on replicaPort).
+  const instances = apps.flatMap((app) =>
+    Array.from({ length: Math.max(0, (replicas[app] ?? 1) - 1) }, (_, i) => ({ app, name: `${app}-${i + 2}`, port: replicaPort(options.portBase, app, i + 2) })),
+  );
+  const envSampling = process.env.TRACESHOP_SAMPLING;
+  const sampling = options.sampling ?? (envSampling === 'tail' || envSampling === 'keep-all' ? envSampling : samplers > 0 ? 'tail' : 'keep-all');
 
   const tools = locateTools(root);
   const missing = apps.filter((app) => !existsSync(join(root, 'dist/apps', app, 'main.js')));
@@ -141,6 +203,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   for (const app of apps) await assertPortFree(ports.apps[app], app);
   for (const [what, port] of Object.entries(ports.collector)) await assertPortFree(port, `collector ${what}`);
   for (const [what, port] of Object.entries(ports.jaeger)) await assertPortFree(port, `jaeger ${what}`);
+  for (const [i, sp] of samplerPortsOf.entries()) for (const [what, port] of Object.entries(sp)) await assertPortFree(port, `sampler ${i + 1} ${what}`);
+  for (const { name, port } of instances) await assertPortFree(port, name);
 
   const database = ephemeral ? `traceshop_${runId}` : 'traceshop';
   const vhost = ephemeral ? `traceshop-${runId}` : 'traceshop';
@@ -157,14 +221,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const urls = Object.fromEntries(ALL_APPS.map((app) => [app, `http://${LOCAL}:${ports.apps[app]}`])) as Record<ServiceName, string>;
   const started: ManagedProcess[] = [];
   let created = { database: false, vhost: false };
+  let routingWatch: NodeJS.Timeout | undefined;
 
   const cleanUp = async () => {
     const errors: unknown[] = [];
-    const apps = started.filter((p) => !['otelcol', 'jaeger'].includes(p.name));
-    await Promise.all(apps.map((p) => p.stop()));
-    // The Collector after the apps (it receives their last spans), Jaeger after the Collector
-    // (it flushes its batch on the way out).
-    for (const name of ['otelcol', 'jaeger']) await started.find((p) => p.name === name)?.stop();
+    clearInterval(routingWatch);
+    const backend = (p: ManagedProcess) => p.name.startsWith('otelcol') || p.name === 'jaeger';
+    await Promise.all(started.filter((p) => !backend(p)).map((p) => p.stop()));
+    // The Collector after the apps (it receives their last spans), its samplers after it, Jaeger
+    // last (each flushes its batch on the way out).
+    await started.find((p) => p.name === 'otelcol')?.stop();
+    await Promise.all(started.filter((p) => p.name.startsWith('otelcol-sampler-')).map((p) => p.stop()));
+    await started.find((p) => p.name === 'jaeger')?.stop();
     if (ephemeral) {
       if (created.database) await dropDatabase(database).catch((e) => errors.push(e));
       if (created.vhost) await deleteVhost(vhost).catch((e) => errors.push(e));
@@ -201,25 +269,57 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // Jaeger first: a Collector that finds Jaeger's port closed backs off and holds its first
     // batch for ~5 s.
     await jaeger.waitHealthy(`http://${LOCAL}:${ports.jaeger.health}/status`, readyTimeoutMs);
-    // The sampling file after the base one picks what the traces pipeline keeps.
-    const samplingFile = `otel/collector.sampling-${sampling}.yaml`;
-    const collector = start('otelcol', tools.otelcol, ['--config', `file:${join(root, 'otel/collector.yaml')}`, '--config', `file:${join(root, samplingFile)}`], {
-      OTELCOL_OTLP_GRPC_ENDPOINT: `${LOCAL}:${ports.collector.otlpGrpc}`,
-      OTELCOL_OTLP_HTTP_ENDPOINT: `${LOCAL}:${ports.collector.otlpHttp}`,
-      OTELCOL_HEALTH_ENDPOINT: `${LOCAL}:${ports.collector.health}`,
+    const configs = (...files: string[]) => files.flatMap((f) => ['--config', `file:${f.startsWith('/') ? f : join(root, f)}`]);
+    const collectorEnv = (p: StackPorts['collector']) => ({
+      OTELCOL_OTLP_GRPC_ENDPOINT: `${LOCAL}:${p.otlpGrpc}`,
+      OTELCOL_OTLP_HTTP_ENDPOINT: `${LOCAL}:${p.otlpHttp}`,
+      OTELCOL_HEALTH_ENDPOINT: `${LOCAL}:${p.health}`,
       OTELCOL_METRICS_HOST: LOCAL,
-      OTELCOL_METRICS_PORT: String(ports.collector.metrics),
-      OTELCOL_SPANMETRICS_ENDPOINT: `${LOCAL}:${ports.collector.spanmetrics}`,
-      OTELCOL_OTLP_TAIL_HTTP_ENDPOINT: `${LOCAL}:${ports.collector.otlpTailHttp}`,
+      OTELCOL_METRICS_PORT: String(p.metrics),
+      OTELCOL_SPANMETRICS_ENDPOINT: `${LOCAL}:${p.spanmetrics}`,
+      OTELCOL_OTLP_TAIL_HTTP_ENDPOINT: `${LOCAL}:${p.otlpTailHttp}`,
       OTELCOL_LOG_LEVEL: backendLogLevel,
       JAEGER_OTLP_GRPC_ENDPOINT: jaegerOtlpGrpc,
     });
-    await collector.waitHealthy(`http://${LOCAL}:${ports.collector.health}/`, readyTimeoutMs);
+    // The sampling file after the base one picks what the traces pipeline keeps.
+    const samplingFile = `otel/collector.sampling-${sampling}.yaml`;
+    if (samplers === 0) {
+      const collector = start('otelcol', tools.otelcol, configs('otel/collector.yaml', samplingFile), collectorEnv(ports.collector));
+      await collector.waitHealthy(`http://${LOCAL}:${ports.collector.health}/`, readyTimeoutMs);
+    } else {
+      // The two-layer tier: the samplers first (a router that finds a sampler's port closed
+      // backs off), then the router on the Collector's usual ports.
+      const samplerProcs = samplerPortsOf.map((p, i) => start(`otelcol-sampler-${i + 1}`, tools.otelcol, configs('otel/collector.yaml', samplingFile), collectorEnv(p)));
+      await Promise.all(samplerProcs.map((proc, i) => proc.waitHealthy(`http://${LOCAL}:${samplerPortsOf[i].health}/`, readyTimeoutMs)));
+      // The router's routing file follows the flags: rewritten, and the router reloaded (SIGHUP),
+      // when split-traces or its fix is switched.
+      const routingFile = join(logDir, 'router-routing.yaml');
+      let routing = routingFor(root, flagsFile);
+      writeFileSync(routingFile, routing);
+      const router = start('otelcol', tools.otelcol, configs('otel/collector.routing.yaml', 'otel/collector.routing-static.yaml', routingFile), {
+        ...collectorEnv(ports.collector),
+        OTELCOL_SAMPLERS: `[${samplerPortsOf.map((p) => `${LOCAL}:${p.otlpGrpc}`).join(', ')}]`,
+      });
+      await router.waitHealthy(`http://${LOCAL}:${ports.collector.health}/`, readyTimeoutMs);
+      routingWatch = setInterval(() => {
+        try {
+          const wanted = routingFor(root, flagsFile);
+          if (wanted === routing || !router.running) return;
+          writeFileSync(`${routingFile}.tmp`, wanted);
+          renameSync(`${routingFile}.tmp`, routingFile);
+          router.signal('SIGHUP');
+          routing = wanted;
+        } catch {
+          // A flag file being replaced, or the router restarting: the next tick tries again.
+        }
+      }, 500);
+      routingWatch.unref();
+    }
 
     const collectorOtlpHttpUrl = `http://${LOCAL}:${ports.collector.otlpHttp}`;
-    const appProcs = apps.map((app) =>
-      start(app, process.execPath, ['--require', join(root, 'dist/apps', app, 'telemetry.js'), join(root, 'dist/apps', app, 'main.js')], {
-        PORT: String(ports.apps[app]),
+    const startApp = (app: ServiceName, name: string, port: number) =>
+      start(name, process.execPath, ['--require', join(root, 'dist/apps', app, 'telemetry.js'), join(root, 'dist/apps', app, 'main.js')], {
+        PORT: String(port),
         OTEL_SERVICE_NAME: app,
         OTEL_EXPORTER_OTLP_ENDPOINT: collectorOtlpHttpUrl,
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
@@ -238,9 +338,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         LOG_LEVEL: 'info',
         ...options.env,
         ...options.appEnv?.[app],
-      }),
-    );
+      });
+    const appProcs = apps.map((app) => startApp(app, app, ports.apps[app]));
     await Promise.all(appProcs.map((p, i) => p.waitHealthy(`${urls[apps[i]]}/health/ready`, readyTimeoutMs)));
+    // Further instances once the first ones are up (they have created the schema and the queues).
+    const more = instances.map(({ app, name, port }) => startApp(app, name, port));
+    await Promise.all(more.map((p, i) => p.waitHealthy(`http://${LOCAL}:${instances[i].port}/health/ready`, readyTimeoutMs)));
 
     const processes = Object.fromEntries(started.map((p) => [p.name, p])) as Partial<Record<StackProcessName, ProcessHandle>>;
     const handle = (name: StackProcessName): ProcessHandle => {
@@ -255,7 +358,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       gatewayUrl: urls.gateway,
       jaegerUrl: `http://${LOCAL}:${ports.jaeger.queryHttp}`,
       collectorOtlpHttpUrl,
-      spanMetricsUrl: `http://${LOCAL}:${ports.collector.spanmetrics}/metrics`,
+      spanMetricsUrl: `http://${LOCAL}:${(samplerPortsOf[0] ?? ports.collector).spanmetrics}/metrics`,
+      collectorMetricsUrl: `http://${LOCAL}:${ports.collector.metrics}/metrics`,
       databaseUrl: databaseUrl(database),
       amqpUrl,
       redisKeyPrefix,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,6 +28,15 @@ export interface ToolPaths {
 }
 
 /**
+ * The name tools/build-tools.sh gives the Collector it builds: its version and the first 12 hex
+ * digits of otel/builder-config.yaml's SHA-256, so that a changed component list is rebuilt.
+ */
+export function collectorBinaryName(root = repoRoot()): string {
+  const hash = createHash('sha256').update(readFileSync(join(root, 'otel/builder-config.yaml'))).digest('hex').slice(0, 12);
+  return `otelcol-${pinnedVersions(root).OTELCOL_VERSION}-${hash}`;
+}
+
+/**
  * Finds the Collector and Jaeger built by tools/build-tools.sh at their pinned versions
  * (in TRACESHOP_TOOLS, default ~/.cache/traceshop/tools); throws, saying how to build them, if
  * one is missing.
@@ -34,7 +44,7 @@ export interface ToolPaths {
 export function locateTools(root = repoRoot()): ToolPaths {
   const dir = process.env.TRACESHOP_TOOLS || join(homedir(), '.cache/traceshop/tools');
   const v = pinnedVersions(root);
-  const tools = { otelcol: join(dir, `otelcol-${v.OTELCOL_VERSION}`), jaeger: join(dir, `jaeger-${v.JAEGER_VERSION}`) };
+  const tools = { otelcol: join(dir, collectorBinaryName(root)), jaeger: join(dir, `jaeger-${v.JAEGER_VERSION}`) };
   const missing = Object.values(tools).filter((p) => !existsSync(p));
   if (missing.length > 0) {
     throw new Error(
