@@ -12,4 +12,4 @@ export { TerminalLog, type TerminalLogOptions } from './lib/terminal';
 export * from './lib/resources';
 export * from './lib/test-resources';
 export * from './lib/scenarios';
-export { k6Binary, pinnedVersions, repoRoot } from './lib/tools';
+export { collectorBinaryName, k6Binary, pinnedVersions, repoRoot, toolsDir } from './lib/tools';

@@ -1,8 +1,8 @@
-import { locateTools } from '@traceshop/testing';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { collectorTool } from './processes';
 import { root, versions } from './workspace';
 
 /**
@@ -14,7 +14,7 @@ import { root, versions } from './workspace';
  */
 const builder = parse(readFileSync(join(root, 'otel/builder-config.yaml'), 'utf8')) as Record<string, { gomod: string }[]>;
 const KINDS = ['receivers', 'processors', 'exporters', 'connectors', 'extensions'] as const;
-const otelcol = () => locateTools(root).otelcol;
+const otelcol = collectorTool;
 
 /** The component types the built binary has, per kind (`otelcol components`). */
 const built = () => parse(execFileSync(otelcol(), ['components'], { encoding: 'utf8' })) as Record<string, { name: string }[]>;

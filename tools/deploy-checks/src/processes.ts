@@ -1,9 +1,9 @@
+import { collectorBinaryName, toolsDir } from '@traceshop/testing';
 import { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { AddressInfo, createServer } from 'node:net';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { versions } from './workspace';
+import { root, versions } from './workspace';
 
 /**
  * A binary tools/build-tools.sh builds, at the version otel/versions.env pins (`tool('helm',
@@ -11,7 +11,14 @@ import { versions } from './workspace';
  * to build it, when it is missing.
  */
 export function tool(name: string, versionKey: string): string {
-  const path = join(process.env.TRACESHOP_TOOLS || join(homedir(), '.cache/traceshop/tools'), `${name}-${versions()[versionKey]}`);
+  return built(`${name}-${versions()[versionKey]}`, name);
+}
+
+/** The native Collector tools/build-tools.sh builds (named by its version and its component list). */
+export const collectorTool = () => built(collectorBinaryName(root), 'collector');
+
+function built(file: string, name: string): string {
+  const path = join(toolsDir(), file);
   if (!existsSync(path)) throw new Error(`missing ${path}: build it with \`bash tools/build-tools.sh ${name}\` (once)`);
   return path;
 }

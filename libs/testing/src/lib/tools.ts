@@ -21,6 +21,9 @@ export function pinnedVersions(root = repoRoot()): Record<string, string> {
   return versions;
 }
 
+/** Where tools/build-tools.sh puts the binaries it builds: TRACESHOP_TOOLS, default ~/.cache/traceshop/tools. */
+export const toolsDir = () => process.env.TRACESHOP_TOOLS || join(homedir(), '.cache/traceshop/tools');
+
 /** Paths of the natively built Collector and Jaeger binaries. */
 export interface ToolPaths {
   otelcol: string;
@@ -42,7 +45,7 @@ export function collectorBinaryName(root = repoRoot()): string {
  * one is missing.
  */
 export function locateTools(root = repoRoot()): ToolPaths {
-  const dir = process.env.TRACESHOP_TOOLS || join(homedir(), '.cache/traceshop/tools');
+  const dir = toolsDir();
   const v = pinnedVersions(root);
   const tools = { otelcol: join(dir, collectorBinaryName(root)), jaeger: join(dir, `jaeger-${v.JAEGER_VERSION}`) };
   const missing = Object.values(tools).filter((p) => !existsSync(p));
@@ -60,7 +63,7 @@ export function locateTools(root = repoRoot()): ToolPaths {
  * saying how to build it, if it is missing.
  */
 export function k6Binary(root = repoRoot()): string {
-  const dir = process.env.TRACESHOP_TOOLS || join(homedir(), '.cache/traceshop/tools');
+  const dir = toolsDir();
   const k6 = join(dir, `k6-${pinnedVersions(root).K6_VERSION}`);
   if (!existsSync(k6)) throw new Error(`missing ${k6}: build it first with \`bash tools/build-tools.sh k6\` (once; takes a few minutes)`);
   return k6;
