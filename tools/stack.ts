@@ -56,7 +56,11 @@ TraceShop is up.
   Jaeger query API    ${stack.jaegerUrl}/api/services   (UI: ${stack.jaegerUrl}; the full UI comes with docker compose)
   OTLP/HTTP in        ${stack.collectorOtlpHttpUrl}/v1/traces${samplers > 0 ? `   (the router: ${samplers} tail-sampling Collectors behind it)` : ''}
   demo user           demo@traceshop.local / traceshop-demo
-  RED per operation   npm run trace -- --stats   (the Collector's span metrics: ${stack.spanMetricsUrl})
+  RED per operation   ${
+    samplers > 0
+      ? `TRACESHOP_SPANMETRICS_URL=${stack.spanMetricsUrl} npm run trace -- --stats   (sampler 1's share: each sampler counts the traces routed to it)`
+      : `npm run trace -- --stats   (the Collector's span metrics: ${stack.spanMetricsUrl})`
+  }
   logs                ${stack.logDir}
 A process that dies is restarted ([stack] lines). Ctrl-C stops everything.${
     terminal ? `\nFrom here on: warnings, errors, and requests slower than ${terminal.options.slowRequestMs} ms (TRACESHOP_SLOW_REQUEST_MS).` : ''
