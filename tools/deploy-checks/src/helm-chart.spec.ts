@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { lstatSync, readdirSync, realpathSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { ApiServer, startApiServer } from './kube-apiserver';
 import { tool } from './processes';
 import { APPS, ComposeService, bytes, environmentOf, loadCompose, read, root, versions } from './workspace';
@@ -13,12 +13,13 @@ import { APPS, ComposeService, bytes, environmentOf, loadCompose, read, root, ve
  */
 const CHART = 'deploy/helm/traceshop';
 const SCALED = `${CHART}/values-scaled.yaml`;
-/** The data stores outside the chart, and Jaeger on an OpenSearch cluster (documented, not run). */
+/** The data stores outside the chart, Prometheus too, and Jaeger on an OpenSearch cluster (documented, not run). */
 const EXTERNAL = [
   '--set', 'postgres.deploy=false,postgres.url=postgres://shop:secret@db.example:5432/shop',
   '--set', 'redis.deploy=false,redis.url=rediss://cache.example:6380',
   '--set', 'rabbitmq.deploy=false,rabbitmq.url=amqps://shop:secret@mq.example:5671',
   '--set', 'jaeger.storage=opensearch,jaeger.opensearch.serverUrls={https://search.example:9200}',
+  '--set', 'prometheus.deploy=false,prometheus.url=http://metrics.example:9090',
 ];
 const NAMESPACE = 'traceshop';
 
@@ -53,7 +54,7 @@ interface K8sObject {
     serviceName?: string;
     selector?: Record<string, string> & { matchLabels?: Record<string, string> };
     ports?: { name: string; port: number; targetPort: string }[];
-    template?: { metadata: { labels: Record<string, string> }; spec: { containers: Container[]; volumes?: { name: string; configMap?: { name: string }; persistentVolumeClaim?: { claimName: string } }[] } };
+    template?: { metadata: { labels: Record<string, string> }; spec: { containers: Container[]; volumes?: { name: string; configMap?: { name: string }; persistentVolumeClaim?: { claimName: string }; emptyDir?: object }[] } };
   };
 }
 
@@ -110,7 +111,7 @@ describe('the Helm chart, against docker-compose.yml', () => {
   it('renders the six services, the data stores and the two-layer telemetry tier', () => {
     const names = (list: K8sObject[]) => list.map((o) => `${o.kind}/${o.metadata.name}`).sort();
     expect(names(workloads(objects))).toEqual(
-      [...APPS, 'postgres', 'redis', 'rabbitmq', 'otel-collector', 'jaeger'].map((n) => `Deployment/${n}`).concat('StatefulSet/otel-sampler').sort(),
+      [...APPS, 'postgres', 'redis', 'rabbitmq', 'otel-collector', 'jaeger', 'prometheus'].map((n) => `Deployment/${n}`).concat('StatefulSet/otel-sampler').sort(),
     );
     // A Service for each, and the PVCs of Postgres and Jaeger's Badger.
     expect(objects.filter((o) => o.kind === 'Service').map((o) => o.metadata.name).sort()).toEqual(workloads(objects).map((o) => o.metadata.name).sort());
@@ -135,12 +136,13 @@ describe('the Helm chart, against docker-compose.yml', () => {
     expect(read(`${CHART}/Chart.yaml`)).toMatch(new RegExp(`^appVersion: "${JSON.parse(read('package.json')).version}"$`, 'm'));
   });
 
-  it('takes Postgres, Redis and RabbitMQ from values as external servers, and Jaeger can store in OpenSearch', () => {
+  it('takes Postgres, Redis, RabbitMQ and Prometheus from values as external servers, and Jaeger can store in OpenSearch', () => {
     const external = render(...EXTERNAL);
     const names = (list: K8sObject[]) => list.map((o) => `${o.kind}/${o.metadata.name}`);
-    // Nothing of the data stores is deployed, nor Badger's volume; the rest is as by default.
-    const gone = ['postgres', 'redis', 'rabbitmq', 'postgres-data', 'rabbitmq-conf', 'jaeger-badger'];
+    // Nothing of the data stores or Prometheus is deployed, nor Badger's volume; the rest is as by default.
+    const gone = ['postgres', 'redis', 'rabbitmq', 'postgres-data', 'rabbitmq-conf', 'jaeger-badger', 'prometheus', 'prometheus-config'];
     expect(names(external).sort()).toEqual(names(objects).filter((n) => !gone.includes(n.split('/')[1])).sort());
+    expect(names(external.filter((o) => o.metadata.labels?.['app.kubernetes.io/name'] === 'prometheus'))).toEqual([]);
     const urls = { DATABASE_URL: 'postgres://shop:secret@db.example:5432/shop', REDIS_URL: 'rediss://cache.example:6380', AMQP_URL: 'amqps://shop:secret@mq.example:5671' };
     expect(find(external, 'Secret', 'traceshop-connections').stringData).toEqual(urls);
     for (const app of APPS) {
@@ -151,6 +153,8 @@ describe('the Helm chart, against docker-compose.yml', () => {
     expect(jaeger.args).toContain('--config=file:/etc/traceshop/jaeger.opensearch.yaml');
     expect(environment(external, jaeger).JAEGER_ES_SERVER_URLS).toBe('["https://search.example:9200"]');
     expect(find(external, 'ConfigMap', 'otel-config').data!['jaeger.opensearch.yaml']).toBe(read(`${CHART}/files/jaeger.opensearch.yaml`));
+    // The Monitor tab asks the Prometheus of prometheus.url.
+    expect(environment(external, jaeger).JAEGER_PROMETHEUS_URL).toBe('http://metrics.example:9090');
   });
 
   it('gives every container startup, liveness and readiness probes, requests and a memory limit (compose’s, where compose has one)', () => {
@@ -251,6 +255,49 @@ describe('the Helm chart, against docker-compose.yml', () => {
     }
   });
 
+  it("scrapes every sampler's span metrics with otel/prometheus.yml, for Jaeger's Monitor tab, as compose does", () => {
+    // The repository's file, but for its one target: compose's Collector becomes a DNS lookup of
+    // the samplers' headless Service, which answers with every sampler pod's address.
+    const config = parse(find(objects, 'ConfigMap', 'prometheus-config').data!['prometheus.yml']);
+    const repo = parse(read('otel/prometheus.yml'));
+    expect(repo.scrape_configs).toHaveLength(1);
+    const composed = repo.scrape_configs[0].static_configs[0].targets[0].split(':');
+    expect(composed[0]).toBe('otel-collector');
+    const dns = { names: ['otel-sampler'], type: 'A', port: 8889 };
+    expect(config).toEqual({ ...repo, scrape_configs: [{ job_name: repo.scrape_configs[0].job_name, dns_sd_configs: [dns] }] });
+    expect(Number(composed[1])).toBe(dns.port);
+    // That name and port: the headless Service over the samplers, onto the port their span metrics are on.
+    const samplers = find(objects, 'Service', dns.names[0]);
+    expect(samplers.spec!.clusterIP).toBe('None');
+    expect(find(objects, 'StatefulSet', 'otel-sampler').spec!.template!.metadata.labels).toMatchObject(samplers.spec!.selector!);
+    const metricsPort = samplers.spec!.ports!.find((p) => p.port === dns.port)!;
+    const spanMetricsAt = /\$\{env:OTELCOL_SPANMETRICS_ENDPOINT:-[^:}]+:(\d+)\}/.exec(read('otel/collector.yaml'))![1];
+    expect(containerOf(objects, 'otel-sampler').ports).toContainEqual({ name: metricsPort.targetPort, containerPort: Number(spanMetricsAt) });
+
+    // Compose's command, environment and healthcheck, the config mounted where --config.file points.
+    const prometheus = compose.services.prometheus;
+    const w = find(objects, 'Deployment', 'prometheus');
+    const c = containerOf(objects, 'prometheus');
+    expect(c.args).toEqual(prometheus.command);
+    expect(environment(objects, c)).toEqual(environmentOf(prometheus));
+    const volume = (name: string) => w.spec!.template!.spec.volumes!.find((vol) => vol.name === name);
+    const configMount = c.volumeMounts!.find((m) => volume(m.name)?.configMap?.name === 'prometheus-config')!;
+    expect(c.args).toContain(`--config.file=${configMount.mountPath}/prometheus.yml`);
+    const dataMount = c.volumeMounts!.find((m) => volume(m.name)?.emptyDir)!;
+    expect(c.args).toContain(`--storage.tsdb.path=${dataMount.mountPath}`);
+    const health = new URL(prometheus.healthcheck!.test!.find((a) => a.startsWith('http'))!);
+    expect(c.readinessProbe?.httpGet).toEqual({ path: health.pathname, port: 'http' });
+    expect(c.ports).toEqual([{ name: 'http', containerPort: Number(health.port) }]);
+
+    // Jaeger asks otel/jaeger.yaml's default, as in compose: the prometheus Service, on its port.
+    const jaeger = environment(objects, containerOf(objects, 'jaeger'));
+    expect(jaeger.JAEGER_PROMETHEUS_URL).toBeUndefined();
+    expect(environmentOf(compose.services.jaeger).JAEGER_PROMETHEUS_URL).toBeUndefined();
+    const url = new URL(/\$\{env:JAEGER_PROMETHEUS_URL:-([^}]+)\}/.exec(read('otel/jaeger.yaml'))![1]);
+    expect(find(objects, 'Service', url.hostname).spec!.ports).toContainEqual({ name: 'http', port: Number(url.port), targetPort: 'http' });
+    expect(Number(url.port)).toBe(Number(health.port));
+  });
+
   it("mounts the repository's own Collector, Jaeger and flag files, through links, not copies", () => {
     // The chart's files/ links to the repository's files of the same name (Helm follows the links
     // when it loads the chart); the rest of files/ is the chart's own (Jaeger's storage pieces).
@@ -337,7 +384,7 @@ describe('the rendered chart, on a real Kubernetes API server (server-side dry r
   it.each([
     ['the default values', []],
     ['values-scaled.yaml', ['-f', SCALED]],
-    ['external data stores and OpenSearch', EXTERNAL],
+    ['external data stores and Prometheus, and OpenSearch', EXTERNAL],
   ])('accepts every object rendered with %s', async (_label, options) => {
     const list = render(...options);
     expect(list.length).toBeGreaterThan(15);

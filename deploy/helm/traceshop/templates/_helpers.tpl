@@ -71,3 +71,25 @@ readinessProbe: { httpGet: { path: /, port: health }, periodSeconds: 10, timeout
 {{- $compose := include "traceshop.compose" . | fromJson }}
 {{- (index $compose.services "otel-collector").build.dockerfile_inline | regexFind "FROM \\S+" | trimPrefix "FROM " }}
 {{- end }}
+
+{{/*
+Prometheus's configuration: otel/prometheus.yml (files/ links to it), but for its target. Compose
+scrapes the one Collector (otel-collector:8889); here the span metrics are counted by every sampler,
+each for its own traces, so Prometheus finds them all by DNS: the headless Service otel-sampler
+answers with every ready sampler pod's address (re-read every 30 s, so a scaled tier is followed).
+Prometheus reads one file only, hence the file rewritten rather than a second one over it.
+*/}}
+{{- define "traceshop.prometheusConfig" -}}
+{{- $config := .Files.Get "files/prometheus.yml" | fromYaml }}
+{{- range $config.scrape_configs }}
+{{- $targets := (first .static_configs).targets }}
+{{- $target := splitList ":" (first $targets) }}
+{{- if or (ne (len .static_configs) 1) (ne (len $targets) 1) (ne (first $target) "otel-collector") }}
+{{- fail (printf "otel/prometheus.yml: job %s scrapes %v; the chart knows only the Collector's span metrics (otel-collector:<port>)" .job_name .static_configs) }}
+{{- end }}
+{{- $_ := unset . "static_configs" }}
+{{- $_ := set . "dns_sd_configs" (list (dict "names" (list "otel-sampler") "type" "A" "port" (last $target | atoi))) }}
+{{- end }}
+# otel/prometheus.yml, its target the samplers (deploy/helm/traceshop: traceshop.prometheusConfig).
+{{ toYaml $config }}
+{{- end }}
