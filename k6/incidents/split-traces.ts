@@ -13,8 +13,8 @@
  * (`checkout: 201 in 1334 ms trace_id=…`), the slow ones a second time (`slow checkout: …`).
  *
  * Nothing goes red: the slow and declined checkouts are within the usual limits (a declined
- * card's 402 is its right answer). The incident is in Jaeger: with the scenario on, the slow and
- * failed checkouts' traces have holes (`npm run trace -- <trace-id>`); with the fix
+ * card's 402 is its right answer). The incident is in Jaeger: with the scenario on, the
+ * failed checkouts' traces (and now and then a slow one's) have holes (`npm run trace -- <trace-id>`); with the fix
  * (`npm run lab -- fix split-traces`) they are whole again.
  */
 import exec from 'k6/execution';

@@ -45,7 +45,6 @@ describe('the native Collector build', () => {
     ['one Collector, keep-all', ['collector.yaml', 'collector.sampling-keep-all.yaml']],
     ['one Collector, tail sampling', ['collector.yaml', 'collector.sampling-tail.yaml']],
     ['a router over a static list of samplers (native)', ['collector.routing.yaml', 'collector.routing-static.yaml']],
-    ['the same, split-traces on', ['collector.routing.yaml', 'collector.routing-static.yaml', 'collector.routing-split.yaml']],
     ['a router over DNS (Kubernetes)', ['collector.routing.yaml', 'collector.routing-dns.yaml']],
   ])('accepts %s', (_, files) => {
     const args = ['validate', ...files.flatMap((f) => ['--config', `file:${join(root, 'otel', f)}`])];

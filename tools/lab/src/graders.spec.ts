@@ -301,13 +301,13 @@ describe('split-traces, on whole and holed traces', () => {
     expect(grade(lab, 'orphan', '0123456789abcdef', evidence)).toBe(unknownSpan);
   });
 
-  it('takes the same operation as what the missing spans share, and the trace id as the routing key', () => {
+  it('takes the same service as what the missing spans share, and the trace id as the routing key', () => {
     const evidence = run([holed]);
-    expect(grade(lab, 'missing', 'same-operation', evidence).ok).toBe(true);
-    expect(grade(lab, 'missing', 'same-service', evidence).hint).toMatch(/trace after trace/);
+    expect(grade(lab, 'missing', 'same-service', evidence).ok).toBe(true);
+    expect(grade(lab, 'missing', 'same-operation', evidence).hint).toMatch(/the ones it lacks/);
     expect(grade(lab, 'routing-key', ' Trace-ID ', evidence).ok).toBe(true);
     expect(grade(lab, 'routing-key', 'span-name', evidence).hint).toMatch(/same on every span of a trace/);
-    for (const q of lab.questions) expect(q.hint).not.toMatch(/same-operation|trace-id|trace id/);
+    for (const q of lab.questions) expect(q.hint).not.toMatch(/same-service|trace-id|trace id/);
   });
 
   it('verifies when every trace in Jaeger is whole and every slow or failed checkout is among them', () => {

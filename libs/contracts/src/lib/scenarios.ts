@@ -27,7 +27,7 @@ export const SCENARIOS = {
   samplingBlindSpot: 'sampling-blind-spot',
   /** The card processor never answers: every checkout waits for payment's full provider timeout. */
   providerUnreachable: 'provider-unreachable',
-  /** The routing Collector spreads spans by name, not trace id: each sampler decides on a piece, traces get holes. */
+  /** The services send past the routing Collector, each to a sampler of its own: each sampler decides on a piece, traces get holes. */
   splitTraces: 'split-traces',
 } as const;
 

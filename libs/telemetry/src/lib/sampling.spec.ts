@@ -136,4 +136,27 @@ describe('SamplingFlagEvents and SamplingDoorExporter, in a tracer provider', ()
     tracer.startSpan('fixed, no door').end();
     expect(usual.getFinishedSpans()).toHaveLength(1);
   });
+
+  describe('split-traces (the two-layer tier)', () => {
+    function tier(on: Record<string, boolean>, samplerDoor = true) {
+      const flags = flagsOf(on);
+      const [usual, tail, sampler] = [new InMemorySpanExporter(), new InMemorySpanExporter(), new InMemorySpanExporter()];
+      const exporter = new SamplingDoorExporter(usual, tail, flags, samplerDoor ? sampler : undefined);
+      const tracer = new TracerProvider({ spanProcessors: [new SamplingFlagEvents(flags), new SimpleSpanProcessor({ exporter })] }).getTracer('spec');
+      tracer.startSpan('entry', {}, remoteParent(traceIdThat(true), true)).end();
+      const counts = [usual, tail, sampler].map((e) => e.getFinishedSpans().length);
+      const events = [usual, sampler].flatMap((e) => e.getFinishedSpans()).flatMap((sp) => sp.events.map((ev) => `${ev.attributes!['feature_flag.key']}=${ev.attributes!['feature_flag.result.variant']}`));
+      return { counts, events };
+    }
+
+    it('bypasses the router for the sampler this instance was given while the fault is in force, with the evaluations on the entry span', () => {
+      expect(tier({ 'split-traces': true })).toEqual({ counts: [0, 0, 1], events: ['split-traces=on', 'fix.split-traces=off'] });
+    });
+
+    it('goes through the router again once fixed, or when off, or when no sampler was given (compose, one Collector)', () => {
+      expect(tier({ 'split-traces': true, 'fix.split-traces': true }).counts).toEqual([1, 0, 0]);
+      expect(tier({})).toEqual({ counts: [1, 0, 0], events: [] });
+      expect(tier({ 'split-traces': true }, false).counts).toEqual([1, 0, 0]);
+    });
+  });
 });

@@ -3,9 +3,11 @@ import type { ExportResult } from '@opentelemetry/core';
 import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler, type ReadableSpan, type Sampler, type SamplingResult, type Span, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { readFileSync } from 'node:fs';
 
-/** The scenario and its fix, as in flags/traceshop.flagd.json (libs/contracts' SCENARIOS). */
+/** The scenarios and their fixes, as in flags/traceshop.flagd.json (libs/contracts' SCENARIOS). */
 const BLIND_SPOT = 'sampling-blind-spot';
 const BLIND_SPOT_FIX = `fix.${BLIND_SPOT}`;
+const SPLIT = 'split-traces';
+const SPLIT_FIX = `fix.${SPLIT}`;
 /** The share of traces head sampling keeps in the sampling-blind-spot scenario. */
 export const BLIND_SPOT_RATIO = 0.01;
 
@@ -73,6 +75,8 @@ export function configuredSampler(env: NodeJS.ProcessEnv): Sampler {
 
 /** Whether the sampling-blind-spot fault is in force: on, and its fix not applied. */
 const blindSpot = (flags: FlagFile) => flags.isOn(BLIND_SPOT) && !flags.isOn(BLIND_SPOT_FIX);
+/** Whether the split-traces fault is in force: on, and its fix not applied. */
+const splitTraces = (flags: FlagFile) => flags.isOn(SPLIT) && !flags.isOn(SPLIT_FIX);
 
 /** A span whose parent is in another process (or that has none): where a service takes part in a trace. */
 const entersService = (parent: Context) => {
@@ -117,11 +121,14 @@ export class SamplingFlagEvents implements SpanProcessor {
   constructor(private readonly flags: FlagFile) {}
 
   onStart(span: Span, parent: Context): void {
-    const on = [BLIND_SPOT, BLIND_SPOT_FIX].map((key) => [key, this.flags.isOn(key)] as const);
-    if (!entersService(parent) || on.every(([, isOn]) => !isOn)) return;
-    for (const [key, isOn] of on) {
-      const variant = isOn ? 'on' : 'off';
-      span.addEvent('feature_flag.evaluation', { 'feature_flag.key': key, 'feature_flag.result.variant': variant, 'feature_flag.result.reason': 'static', 'feature_flag.provider.name': 'flag-file' });
+    if (!entersService(parent)) return;
+    for (const pair of [[BLIND_SPOT, BLIND_SPOT_FIX], [SPLIT, SPLIT_FIX]]) {
+      const on = pair.map((key) => [key, this.flags.isOn(key)] as const);
+      if (on.every(([, isOn]) => !isOn)) continue;
+      for (const [key, isOn] of on) {
+        const variant = isOn ? 'on' : 'off';
+        span.addEvent('feature_flag.evaluation', { 'feature_flag.key': key, 'feature_flag.result.variant': variant, 'feature_flag.result.reason': 'static', 'feature_flag.provider.name': 'flag-file' });
+      }
     }
   }
 
@@ -146,15 +153,24 @@ export class SamplingFlagEvents implements SpanProcessor {
  * with an error, the slow ones and a share of the rest (otel/collector.yaml, `traces/tail`).
  * Tail sampling waits for every trace, so only what comes through this door pays that wait; the
  * other door stays as it was. Without a tail door configured, everything goes through the usual one.
+ *
+ * In the native two-layer telemetry tier (libs/testing's stack) the usual door is the routing
+ * Collector; while the split-traces fault is in force, spans bypass it for the sampling Collector
+ * this instance was given (TRACESHOP_OTLP_SAMPLER_ENDPOINT).
  */
 export class SamplingDoorExporter implements SpanExporter {
   constructor(
     private readonly usual: SpanExporter,
     private readonly tail: SpanExporter | undefined,
     private readonly flags: FlagFile,
+    private readonly sampler?: SpanExporter,
   ) {}
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    // Fault of split-traces: "one hop less" — straight to a sampler, as a plain Service in front of
+    // the samplers would balance each service's connection to one of them. Each sampler now holds
+    // the spans of some services, and decides on that part of every trace alone.
+    if (this.sampler && splitTraces(this.flags)) return this.sampler.export(spans, done);
     // Fix of sampling-blind-spot: the services send every span (the sampler above keeps them all),
     // and the Collector picks the traces worth keeping once it has seen them whole.
     const door = this.tail && this.flags.isOn(BLIND_SPOT_FIX) ? this.tail : this.usual;
@@ -162,10 +178,10 @@ export class SamplingDoorExporter implements SpanExporter {
   }
 
   async shutdown(): Promise<void> {
-    await Promise.all([this.usual.shutdown(), this.tail?.shutdown()]);
+    await Promise.all([this.usual.shutdown(), this.tail?.shutdown(), this.sampler?.shutdown()]);
   }
 
   async forceFlush(): Promise<void> {
-    await Promise.all([this.usual.forceFlush?.(), this.tail?.forceFlush?.()]);
+    await Promise.all([this.usual.forceFlush?.(), this.tail?.forceFlush?.(), this.sampler?.forceFlush?.()]);
   }
 }

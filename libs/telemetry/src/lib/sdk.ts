@@ -13,7 +13,8 @@ import { configuredSampler, FlagFile, SamplingDoorExporter, SamplingFlagEvents, 
  * (OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_SAMPLER[_ARG], OTEL_SDK_DISABLED,
  * OTEL_RESOURCE_ATTRIBUTES, OTEL_PROPAGATORS, OTEL_LOG_LEVEL, OTEL_NODE_ENABLED_INSTRUMENTATIONS,
  * OTEL_NODE_DISABLED_INSTRUMENTATIONS) plus TRACESHOP_AMQP_CONSUME_LINKS and TRACESHOP_EXPRESS_SPANS,
- * and, for the sampling-blind-spot scenario, FLAGS_FILE and TRACESHOP_OTLP_TAIL_ENDPOINT.
+ * and, for the sampling-blind-spot and split-traces scenarios, FLAGS_FILE,
+ * TRACESHOP_OTLP_TAIL_ENDPOINT and TRACESHOP_OTLP_SAMPLER_ENDPOINT.
  * Returns a function that flushes and stops it.
  */
 export function startTelemetry(env: NodeJS.ProcessEnv = process.env): () => Promise<void> {
@@ -36,7 +37,10 @@ export function startTelemetry(env: NodeJS.ProcessEnv = process.env): () => Prom
   if (logLevel !== undefined) diag.disable();
   // The sampling-blind-spot scenario switches how traces are sampled while the service runs.
   const flags = new FlagFile(env.FLAGS_FILE || 'flags/traceshop.flagd.json');
-  const tailDoor = env.TRACESHOP_OTLP_TAIL_ENDPOINT?.trim() ? new OTLPTraceExporter({ url: `${env.TRACESHOP_OTLP_TAIL_ENDPOINT.replace(/\/+$/, '')}/v1/traces` }) : undefined;
+  const door = (endpoint: string | undefined) => (endpoint?.trim() ? new OTLPTraceExporter({ url: `${endpoint.trim().replace(/\/+$/, '')}/v1/traces` }) : undefined);
+  const tailDoor = door(env.TRACESHOP_OTLP_TAIL_ENDPOINT);
+  // split-traces: the sampling Collector of the two-layer tier this instance was given, behind the router's back.
+  const samplerDoor = door(env.TRACESHOP_OTLP_SAMPLER_ENDPOINT);
   const sdk = new NodeSDK({
     instrumentations: instrumented,
     sampler: new ScenarioSampler(configuredSampler(env), flags),
@@ -50,7 +54,7 @@ export function startTelemetry(env: NodeJS.ProcessEnv = process.env): () => Prom
       new SamplingFlagEvents(flags),
       new RedactingSpanProcessor(),
       new BatchSpanProcessor({
-        exporter: new SamplingDoorExporter(new OTLPTraceExporter(), tailDoor, flags),
+        exporter: new SamplingDoorExporter(new OTLPTraceExporter(), tailDoor, flags, samplerDoor),
         // SDK 3 no longer reads the standard OTEL_BSP_* variables itself.
         scheduledDelayMillis: Number(env.OTEL_BSP_SCHEDULE_DELAY) || undefined,
       }),

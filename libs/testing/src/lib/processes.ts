@@ -24,11 +24,8 @@ export interface RestartPolicy {
 /** 1 s, 2 s, 4 s, 8 s, then every 15 s; back to 1 s after 30 s up. */
 export const DEFAULT_RESTART_POLICY: RestartPolicy = { initialDelayMs: 1_000, maxDelayMs: 15_000, resetAfterMs: 30_000 };
 
-/**
- * The signals a fault test sends to a process (to its whole process group); and SIGHUP, on which
- * a Collector reads its configuration files again (the stack's router, on a flag change).
- */
-export type FaultSignal = 'SIGKILL' | 'SIGTERM' | 'SIGSTOP' | 'SIGCONT' | 'SIGHUP';
+/** The signals a fault test sends to a process (to its whole process group). */
+export type FaultSignal = 'SIGKILL' | 'SIGTERM' | 'SIGSTOP' | 'SIGCONT';
 
 /** What `ManagedProcess.start` runs. */
 export interface ProcessSpec {

@@ -1,10 +1,9 @@
 import { SERVICES, ServiceName } from '@traceshop/contracts';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FaultSignal, LineFormat, LogMode, ManagedProcess, ProcessHandle, RestartPolicy, assertPortFree } from './processes';
 import { createDatabase, createVhost, databaseUrl, deleteRedisKeys, deleteVhost, dropDatabase } from './resources';
-import { listScenarios } from './scenarios';
 import { locateTools, repoRoot } from './tools';
 
 /** The six services, in the order of their port offsets. */
@@ -28,8 +27,9 @@ export interface StackOptions {
    * send to a routing Collector (otel/collector.routing.yaml, with the static resolver) on the
    * Collector's usual ports, which spreads the traces by trace id over this many sampling
    * Collectors (collector.yaml and the sampling file, each on its own ports), all in front of
-   * one Jaeger. The router obeys the split-traces scenario of the stack's flag file: while it is
-   * on and not fixed, the router routes by span name (otel/collector.routing-split.yaml).
+   * one Jaeger. Each service instance is also given a sampler of its own, in blocks in the order
+   * they start (TRACESHOP_OTLP_SAMPLER_ENDPOINT): where it sends its spans, past the router, while
+   * the split-traces scenario is on (libs/telemetry's SamplingDoorExporter).
    */
   samplers?: number;
   /** How many instances of a service to run (default: TRACESHOP_REPLICAS, e.g. `payment=2`; else one each). */
@@ -133,17 +133,6 @@ export function replicasFromEnv(value = process.env.TRACESHOP_REPLICAS ?? ''): P
   return replicas;
 }
 
-/**
- * The router's routing file for the flags in `flagsFile`: collector.routing-split.yaml while
- * split-traces is on and not fixed, else nothing over collector.routing.yaml's trace id.
- */
-function routingFor(root: string, flagsFile: string): string {
-  const split = listScenarios(flagsFile).find((s) => s.name === 'split-traces');
-  return split?.on && !split.fix?.on
-    ? readFileSync(join(root, 'otel/collector.routing-split.yaml'), 'utf8')
-    : '# split-traces off or fixed: collector.routing.yaml routes by trace id\n{}\n';
-}
-
 /** The port layout of a stack started with `portBase` (undefined: the default ports). */
 export function stackPorts(portBase?: number): StackPorts {
   if (portBase === undefined) {
@@ -221,11 +210,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const urls = Object.fromEntries(ALL_APPS.map((app) => [app, `http://${LOCAL}:${ports.apps[app]}`])) as Record<ServiceName, string>;
   const started: ManagedProcess[] = [];
   let created = { database: false, vhost: false };
-  let routingWatch: NodeJS.Timeout | undefined;
 
   const cleanUp = async () => {
     const errors: unknown[] = [];
-    clearInterval(routingWatch);
     const backend = (p: ManagedProcess) => p.name.startsWith('otelcol') || p.name === 'jaeger';
     await Promise.all(started.filter((p) => !backend(p)).map((p) => p.stop()));
     // The Collector after the apps (it receives their last spans), its samplers after it, Jaeger
@@ -291,30 +278,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       // backs off), then the router on the Collector's usual ports.
       const samplerProcs = samplerPortsOf.map((p, i) => start(`otelcol-sampler-${i + 1}`, tools.otelcol, configs('otel/collector.yaml', samplingFile), collectorEnv(p)));
       await Promise.all(samplerProcs.map((proc, i) => proc.waitHealthy(`http://${LOCAL}:${samplerPortsOf[i].health}/`, readyTimeoutMs)));
-      // The router's routing file follows the flags: rewritten, and the router reloaded (SIGHUP),
-      // when split-traces or its fix is switched.
-      const routingFile = join(logDir, 'router-routing.yaml');
-      let routing = routingFor(root, flagsFile);
-      writeFileSync(routingFile, routing);
-      const router = start('otelcol', tools.otelcol, configs('otel/collector.routing.yaml', 'otel/collector.routing-static.yaml', routingFile), {
+      const router = start('otelcol', tools.otelcol, configs('otel/collector.routing.yaml', 'otel/collector.routing-static.yaml'), {
         ...collectorEnv(ports.collector),
         OTELCOL_SAMPLERS: `[${samplerPortsOf.map((p) => `${LOCAL}:${p.otlpGrpc}`).join(', ')}]`,
       });
       await router.waitHealthy(`http://${LOCAL}:${ports.collector.health}/`, readyTimeoutMs);
-      routingWatch = setInterval(() => {
-        try {
-          const wanted = routingFor(root, flagsFile);
-          if (wanted === routing || !router.running) return;
-          writeFileSync(`${routingFile}.tmp`, wanted);
-          renameSync(`${routingFile}.tmp`, routingFile);
-          router.signal('SIGHUP');
-          routing = wanted;
-        } catch {
-          // A flag file being replaced, or the router restarting: the next tick tries again.
-        }
-      }, 500);
-      routingWatch.unref();
     }
+    // The split-traces scenario's way past the router: each instance a sampler of its own, as a
+    // plain Service in front of the samplers pins each instance's connection to one of them. In
+    // blocks, in the order they start: with two samplers, the gateway, auth and cart (the first
+    // half) on the first, payment and the provider on the second; a further instance goes with the
+    // second half.
+    const total = apps.length + instances.length;
+    let instancesStarted = 0;
+    const samplerOfNext = (): Record<string, string> =>
+      samplers > 0 ? { TRACESHOP_OTLP_SAMPLER_ENDPOINT: `http://${LOCAL}:${samplerPortsOf[Math.floor((instancesStarted++ * samplers) / total)].otlpHttp}` } : {};
 
     const collectorOtlpHttpUrl = `http://${LOCAL}:${ports.collector.otlpHttp}`;
     const startApp = (app: ServiceName, name: string, port: number) =>
@@ -336,6 +314,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         PAYMENT_PROVIDER_URL: urls['payment-provider'],
         FLAGS_FILE: flagsFile,
         LOG_LEVEL: 'info',
+        ...samplerOfNext(),
         ...options.env,
         ...options.appEnv?.[app],
       });

@@ -76,7 +76,7 @@ export const splitTraces: Lab = {
       ask: 'What do the missing spans of a broken trace have in common?',
       choices: ['same-service', 'same-operation', 'same-moment', 'nothing'],
       hint: 'Put two or three broken traces side by side (`npm run trace -- <id> --diff <other-id>`, or one whole fast one): which spans are gone each time, and from which services?',
-      grade: (answer) => choice(answer, 'same-operation', 'Compare the broken traces with each other, not with one: the gaps repeat trace after trace, whatever service they belong to.'),
+      grade: (answer) => choice(answer, 'same-service', 'Compare the broken traces with each other, not with one: list the services each one has, and the ones it lacks.'),
     },
     {
       id: 'routing-key',
