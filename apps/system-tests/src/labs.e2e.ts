@@ -1,9 +1,8 @@
 import { findTraces, JaegerSpan, JaegerTrace, parentOf, roots, serviceOf, tag } from '@traceshop/testing';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { root } from './k6';
+import { runLab } from './lab-cli';
 import { dbSystem, flagsFile, isError, queryText } from './scenario-tools';
 import { jaegerUrl } from './shop';
 
@@ -18,26 +17,8 @@ const progressDir = mkdtempSync(join(tmpdir(), 'traceshop-labs-'));
 const progressFile = join(progressDir, 'progress.json');
 afterAll(() => rmSync(progressDir, { recursive: true, force: true }));
 
-interface Cli {
-  code: number | null;
-  output: string;
-}
-
-/** `npm run lab -- <args>` (what tools/traceshop.sh runs), against the stack under test. */
-function lab(...args: string[]): Promise<Cli> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['tsx', '--tsconfig', 'tsconfig.base.json', 'tools/lab/src/lab.ts', ...args], {
-      cwd: root,
-      env: { ...process.env, TRACESHOP_LAB_PROGRESS: progressFile, TRACESHOP_LAB_QUIET: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-  });
-}
+/** `npm run lab -- <args>`, against the stack under test (global-setup's, in this process's environment). */
+const lab = (...args: string[]) => runLab({ TRACESHOP_LAB_PROGRESS: progressFile }, ...args);
 
 /** The traces of the lab's recorded run (window from the progress file), every service. */
 async function runTraces(name: string): Promise<JaegerTrace[]> {

@@ -13,12 +13,11 @@ import {
   switchOff,
   waitFor,
 } from '@traceshop/testing';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { root } from './k6';
+import { runLab } from './lab-cli';
 import { spanFlagEvents } from './scenario-tools';
 import { APPROVED_CARD, DECLINED_CARD, SLOW_ISSUER_CARD } from './shop';
 
@@ -202,9 +201,8 @@ describe('the split-traces lab, on this tier', () => {
 
   /** `npm run lab -- <args>` against this file's stack (labs.e2e.ts runs the other labs against global-setup's). */
   const lab = (...args: string[]) =>
-    new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-      const env = {
-        ...process.env,
+    runLab(
+      {
         TRACESHOP_GATEWAY_URL: stack.gatewayUrl,
         TRACESHOP_JAEGER_URL: stack.jaegerUrl,
         TRACESHOP_FLAGS_FILE: stack.flagsFile,
@@ -214,15 +212,9 @@ describe('the split-traces lab, on this tier', () => {
         TRACESHOP_COLLECTOR_URL: stack.collectorOtlpHttpUrl,
         TRACESHOP_COLLECTOR_METRICS_URL: stack.collectorMetricsUrl,
         TRACESHOP_LAB_PROGRESS: progressFile,
-        TRACESHOP_LAB_QUIET: '1',
-      };
-      const child = spawn('npx', ['tsx', '--tsconfig', 'tsconfig.base.json', 'tools/lab/src/lab.ts', ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      child.stdout.on('data', (d) => (output += d));
-      child.stderr.on('data', (d) => (output += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, output }));
-    });
+      },
+      ...args,
+    );
 
   it('start → check (right; wrong with a hint) → fix → verify → reset', async () => {
     const started = await lab('start', 'split-traces');

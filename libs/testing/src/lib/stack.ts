@@ -256,7 +256,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // Jaeger first: a Collector that finds Jaeger's port closed backs off and holds its first
     // batch for ~5 s.
     await jaeger.waitHealthy(`http://${LOCAL}:${ports.jaeger.health}/status`, readyTimeoutMs);
-    const configs = (...files: string[]) => files.flatMap((f) => ['--config', `file:${f.startsWith('/') ? f : join(root, f)}`]);
+    const configs = (...files: string[]) => files.flatMap((f) => ['--config', `file:${join(root, f)}`]);
     const collectorEnv = (p: StackPorts['collector']) => ({
       OTELCOL_OTLP_GRPC_ENDPOINT: `${LOCAL}:${p.otlpGrpc}`,
       OTELCOL_OTLP_HTTP_ENDPOINT: `${LOCAL}:${p.otlpHttp}`,
